@@ -1,0 +1,5 @@
+import sys
+
+from valuedrift.cli.main import main
+
+sys.exit(main())

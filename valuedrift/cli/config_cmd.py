@@ -1,0 +1,41 @@
+"""``valuedrift config validate|show FILE``: check an experiment config, print it resolved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from valuedrift.cli.app import console
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(help="Validate and show experiment configs.", no_args_is_help=True)
+
+    @group.command("validate")
+    def validate(
+        config: Path = typer.Argument(..., help="Experiment YAML."),
+        set_: list[str] = typer.Option([], "--set", help="Override: key.sub=value (repeatable)."),
+    ) -> None:
+        """Check a config: schema, stage tree, algorithm params, files. Exit 2 with one line if bad."""
+        from valuedrift.config import load_config
+
+        exp = load_config(config, set_)
+        console.print(f"[green]ok[/]: {config} ({len(exp.stages)} stages: {_tree_line(exp)})", highlight=False)
+
+    @group.command("show")
+    def show(
+        config: Path = typer.Argument(None, help="Experiment YAML (default: the built-in demo)."),
+        set_: list[str] = typer.Option([], "--set", help="Override: key.sub=value (repeatable)."),
+    ) -> None:
+        """Print the resolved config (all defaults filled in) as YAML."""
+        from valuedrift.config import dump_config, load_config
+
+        exp = load_config(config, set_)
+        typer.echo(dump_config(exp), nl=False)
+
+    app.add_typer(group, name="config")
+
+
+def _tree_line(exp) -> str:
+    return ", ".join(f"{s.parent}->{s.name}({s.algorithm})" for s in exp.stage_order()) or "none"

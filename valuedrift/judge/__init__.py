@@ -1,0 +1,1 @@
+"""judge stage of the valuedrift pipeline."""

@@ -1,0 +1,1 @@
+"""walk stage of the valuedrift pipeline."""
