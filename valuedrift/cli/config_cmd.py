@@ -21,7 +21,9 @@ def register(app: typer.Typer) -> None:
         from valuedrift.config import load_config
 
         exp = load_config(config, set_)
-        console.print(f"[green]ok[/]: {config} ({len(exp.stages)} stages: {_tree_line(exp)})", highlight=False)
+        console.print(
+            f"[green]ok[/]: {config} ({len(exp.stages)} stages: {_tree_line(exp)})", highlight=False
+        )
 
     @group.command("show")
     def show(

@@ -185,5 +185,7 @@ def dump_config(exp: Experiment, *, with_version: bool = True) -> str:
 
     data = exp.model_dump(mode="json")
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-    head = f"# resolved by valuedrift {__version__}\nvaluedrift_version: {__version__}\n" if with_version else ""
+    head = (
+        f"# resolved by valuedrift {__version__}\nvaluedrift_version: {__version__}\n" if with_version else ""
+    )
     return head + body

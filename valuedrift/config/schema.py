@@ -92,7 +92,8 @@ class StageConfig(Strict):
     )
     max_length: int = Field(256, gt=0, description="Truncate prompt+response to this many tokens.")
     save: SaveSchedule = Field(
-        default_factory=lambda: SaveSchedule(log=6), description="Checkpoint schedule; the final step is always saved."
+        default_factory=lambda: SaveSchedule(log=6),
+        description="Checkpoint schedule; the final step is always saved.",
     )
     params: dict[str, Any] = Field(
         default_factory=dict,
@@ -126,16 +127,23 @@ class GenerationConfig(Strict):
     backend: Literal["hf", "vllm", "openai"] = Field("hf", description="Generator back end.")
     prompts: PromptsConfig = Field(default_factory=PromptsConfig, description="Evaluation prompts.")
     sampling: SamplingConfig = Field(default_factory=SamplingConfig, description="Sampling parameters.")
-    batch_size: int | Literal["auto"] = Field("auto", description="hf: prompts per batch ('auto': from memory).")
-    base_url: str | None = Field(None, description="openai back end: server URL, e.g. http://127.0.0.1:8000/v1.")
-    api_key_env: str = Field("OPENAI_API_KEY", description="openai back end: environment variable holding the key.")
+    batch_size: int | Literal["auto"] = Field(
+        "auto", description="hf: prompts per batch ('auto': from memory)."
+    )
+    base_url: str | None = Field(
+        None, description="openai back end: server URL, e.g. http://127.0.0.1:8000/v1."
+    )
+    api_key_env: str = Field(
+        "OPENAI_API_KEY", description="openai back end: environment variable holding the key."
+    )
     concurrency: int = Field(8, gt=0, description="openai back end: requests in flight.")
     options: dict[str, Any] = Field(default_factory=dict, description="Back-end specific options.")
 
 
 class JudgeConfig(Strict):
     backend: Literal["offline", "openai", "hf"] = Field(
-        "offline", description="'offline' (built-in, no server), 'openai' (any compatible API), 'hf' (local LM)."
+        "offline",
+        description="'offline' (built-in, no server), 'openai' (any compatible API), 'hf' (local LM).",
     )
     model: str | None = Field(None, description="Judge model name (openai) or model spec (hf).")
     base_url: str | None = Field(None, description="openai judge: server URL (None: the OpenAI API).")
@@ -166,7 +174,9 @@ class Experiment(Strict):
     seed: int = Field(0, description="Global seed (training data order, initialisation).")
     base_model: BaseModelConfig = Field(default_factory=BaseModelConfig, description="The base model.")
     finetune: FinetuneConfig = Field(default_factory=FinetuneConfig, description="LoRA or full fine-tuning.")
-    stages: list[StageConfig] = Field(default_factory=list, description="Training stages, a tree via 'parent'.")
+    stages: list[StageConfig] = Field(
+        default_factory=list, description="Training stages, a tree via 'parent'."
+    )
     manifest: str | None = Field(
         None, description="Use an existing checkpoint series from this manifest instead of training."
     )
