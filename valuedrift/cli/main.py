@@ -16,6 +16,7 @@ from valuedrift.errors import UserError
 COMMAND_MODULES = [
     "valuedrift.cli.config_cmd",
     "valuedrift.cli.models_cmd",
+    "valuedrift.cli.analyze_cmd",
 ]
 
 

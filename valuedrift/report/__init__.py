@@ -1,1 +1,5 @@
-"""report stage of the valuedrift pipeline."""
+"""The self-contained HTML report of a run."""
+
+from valuedrift.report.build import build_report
+
+__all__ = ["build_report"]
