@@ -41,6 +41,13 @@ def _kwargs(src: ModelSource, trust_remote_code: bool) -> dict[str, Any]:
     return kw
 
 
+def _quiet_transformers() -> None:
+    """No per-load progress bars: the CLI shows its own progress."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
 def load_tokenizer(spec: str, *, trust_remote_code: bool = False):
     """Tokenizer for ``spec`` with a pad token and left padding (for batched generation)."""
     from transformers import AutoTokenizer
@@ -66,6 +73,7 @@ def load_model(
     """Load a causal LM (safetensors only) onto ``device`` in eval mode."""
     from transformers import AutoModelForCausalLM
 
+    _quiet_transformers()
     src = resolve(spec)
     device = pick_device(device)
     try:

@@ -1,0 +1,83 @@
+"""The hf back end on the tiny model: reproducible sampling, checkpoint switching, broken checkpoints."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from valuedrift.config.schema import GenerationConfig, SamplingConfig
+from valuedrift.errors import UserError
+from valuedrift.generate.base import Request, answer_seed
+from valuedrift.generate.hf import HFGenerator
+
+SAMPLING = SamplingConfig(n_samples=2, temperature=0.8, max_new_tokens=10)
+QUESTIONS = [
+    "Should the minimum wage rise?",
+    "Is it fair?",
+    "Should immigration be easier for skilled workers?",
+]
+REQS = [
+    Request(f"p{i}", "c", q, k, answer_seed(0, f"p{i}", k)) for i, q in enumerate(QUESTIONS) for k in range(2)
+]
+
+
+def texts(gen, entry, sampling=SAMPLING):
+    return [a.text for a in gen.answer(entry, REQS, sampling)]
+
+
+def test_same_seed_same_text_across_instances_and_batch_sizes(tiny_model, series):
+    a = texts(HFGenerator(GenerationConfig(), base_model=tiny_model), series["base"])
+    b = texts(HFGenerator(GenerationConfig(batch_size=1), base_model=tiny_model), series["base"])
+    assert a == b
+    assert len(set(a)) > 1  # samples differ from each other
+    other_seed = SamplingConfig(**{**SAMPLING.model_dump(), "seed": 1})
+    reqs = [
+        Request(r.prompt_id, r.category, r.question, r.sample, answer_seed(1, r.prompt_id, r.sample))
+        for r in REQS
+    ]
+    c = [
+        x.text
+        for x in HFGenerator(GenerationConfig(), base_model=tiny_model).answer(
+            series["base"], reqs, other_seed
+        )
+    ]
+    assert c != a
+
+
+def test_greedy_is_deterministic_and_stops_at_length(tiny_model, series):
+    gen = HFGenerator(GenerationConfig(), base_model=tiny_model)
+    greedy = SamplingConfig(n_samples=1, temperature=0, max_new_tokens=6)
+    out = gen.answer(series["base"], REQS[:2], greedy)
+    assert out[0].n_tokens <= 6 and out[0].finish_reason in ("stop", "length")
+    assert [a.text for a in gen.answer(series["base"], REQS[:2], greedy)] == [a.text for a in out]
+
+
+def test_switching_checkpoints_changes_outputs_and_switches_back(tiny_model, series):
+    gen = HFGenerator(GenerationConfig(), base_model=tiny_model)
+    base = texts(gen, series["base"])
+    model_obj = gen.model
+    other = texts(gen, series["other"])  # full weights loaded in place
+    assert gen.model is model_obj  # the same built model, new weights
+    assert other != base
+    lora = texts(gen, series["lora"])  # adapter on the (restored) base weights
+    assert lora != base and lora != other
+    assert texts(gen, series["base"]) == base  # adapter dropped, base weights back
+    assert texts(gen, series["lora"]) == lora
+    assert gen.model is model_obj
+
+
+def test_missing_and_corrupted_checkpoints_are_named(tiny_model, series, tmp_path):
+    gen = HFGenerator(GenerationConfig(), base_model=tiny_model)
+    missing = {**series["other"], "id": "dpo/step-2", "path": str(tmp_path / "gone")}
+    with pytest.raises(UserError, match=r"checkpoint dpo/step-2: folder not found"):
+        gen.answer(missing, REQS, SAMPLING)
+    broken = tmp_path / "broken"
+    shutil.copytree(series["other"]["path"], broken)
+    (broken / "model.safetensors").write_bytes(b"\x00" * 64)
+    texts(gen, series["base"])
+    with pytest.raises(UserError, match=r"checkpoint dpo/step-3: cannot read weights"):
+        gen.answer({**series["other"], "id": "dpo/step-3", "path": str(broken)}, REQS, SAMPLING)
+    not_adapter = {**series["lora"], "id": "kto/step-1", "path": series["other"]["path"]}
+    with pytest.raises(UserError, match=r"checkpoint kto/step-1: .* is not a LoRA adapter folder"):
+        gen.answer(not_adapter, REQS, SAMPLING)
