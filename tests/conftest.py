@@ -53,3 +53,23 @@ def cli():
         return code, out.getvalue(), err.getvalue()
 
     return run
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory):
+    """A real llama.cpp OpenAI-compatible server on 127.0.0.1 serving SmolLM2-135M (GGUF)."""
+    import os
+
+    from tests.fixtures import llama_server as ls
+
+    if not ls.available():
+        if os.environ.get("VALUEDRIFT_STRICT_TESTS") == "1":
+            pytest.fail(
+                "llama-cpp-python[server] is not installed (scripts/test.sh installs the 'server' extra)"
+            )
+        pytest.skip("llama-cpp-python[server] not installed")
+    server = ls.start(tmp_path_factory.mktemp("llama"))
+    try:
+        yield server
+    finally:
+        ls.stop(server)

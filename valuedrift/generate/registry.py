@@ -28,6 +28,20 @@ def _hf(cfg: GenerationConfig, *, base_model: str, device: str = "auto", **kw: A
     return HFGenerator(cfg, base_model=base_model, device=device, **kw)
 
 
+@register("vllm")
+def _vllm(cfg: GenerationConfig, *, base_model: str, device: str = "auto", **kw: Any):
+    from valuedrift.generate.vllm_backend import VLLMGenerator
+
+    return VLLMGenerator(cfg, base_model=base_model, **kw)
+
+
+@register("openai")
+def _openai(cfg: GenerationConfig, *, base_model: str, device: str = "auto", **kw: Any):
+    from valuedrift.generate.openai_backend import OpenAIGenerator
+
+    return OpenAIGenerator(cfg, base_model=base_model)
+
+
 def backends() -> list[str]:
     return sorted(_BACKENDS)
 
