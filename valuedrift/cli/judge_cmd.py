@@ -26,13 +26,16 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Give p(support), p(neutral), p(oppose) for each response, per checkpoint (resumable)."""
         from valuedrift.config import load_config
-        from valuedrift.config.schema import Experiment
+        from valuedrift.config.loader import apply_overrides, validate_config
         from valuedrift.judge.registry import parse_spec
         from valuedrift.judge.run import judge_run
         from valuedrift.rundir import RunDir
 
         run = RunDir(run_dir)
-        exp = load_config(run.config_path, set_) if run.config_path.exists() else Experiment()
+        if run.config_path.exists():
+            exp = load_config(run.config_path, set_)
+        else:  # a run made elsewhere (e.g. only generations): defaults plus --set
+            exp = validate_config(apply_overrides({}, list(set_)), source="--set")
         cfg = parse_spec(judge_spec, exp.judge) if judge_spec else exp.judge
         if no_cache:
             cfg = cfg.model_copy(update={"cache": False})

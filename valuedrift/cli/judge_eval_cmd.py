@@ -54,6 +54,19 @@ def register(app: typer.Typer) -> None:
         else:
             truth, mode = [r["label"] for r in rows], f"{j1.name} vs gold ({gold or gold_path()})"
         m = agreement(truth, pred, cats)
+        parts = sorted({r["part"] for r in rows if isinstance(r.get("part"), str)})
+        if len(parts) > 1:  # e.g. the project's gold set: 'design' (seen while building) vs 'blind'
+            m["per_part"] = {
+                p: {
+                    k: v
+                    for k, v in agreement(
+                        [t for t, r in zip(truth, rows, strict=True) if r.get("part") == p],
+                        [x for x, r in zip(pred, rows, strict=True) if r.get("part") == p],
+                    ).items()
+                    if k in ("n", "accuracy", "macro_f1", "kappa", "n_unscored")
+                }
+                for p in parts
+            }
         m["judge"] = j1.name
         m["against"] = against or "gold"
         m["usage"] = j1.usage.to_json()
@@ -83,6 +96,12 @@ def _print(m: dict, mode: str) -> None:
     for truth, row in m["confusion"].items():
         t.add_row(truth, *(str(row[c]) for c in cols))
     console.print(t)
+    for part, v in m.get("per_part", {}).items():
+        console.print(
+            f"  part '{part}': n={v['n']}  accuracy {v['accuracy']:.3f}  macro-F1 {v['macro_f1']:.3f}  "
+            f"kappa {v['kappa']:.3f}",
+            highlight=False,
+        )
     if m["per_category"]:
         t = Table("category", "n", "accuracy", title="per category")
         for c, v in m["per_category"].items():

@@ -1,6 +1,6 @@
 """The offline judge's training corpus: labelled (question, response) pairs built from written issues.
 
-``data/stance_issues.json`` holds 33 contested issues across the 11 categories, each with questions
+``data/stance_issues.json`` holds 55 contested issues across the 11 categories, each with questions
 phrased both ways (``a``: 'yes' means side A; ``not_a``: 'yes' means the other side), claims and
 arguments for both sides. :func:`build_corpus` writes responses in the styles chat models use —
 direct yes/no, opinions, hedged-but-leaning, "as an AI ... but", numbered arguments, rebuttals,
@@ -18,7 +18,7 @@ import random
 from importlib import resources
 from typing import Any
 
-CORPUS_VERSION = "corpus-v2"
+CORPUS_VERSION = "corpus-v4"
 
 
 def _lc(s: str) -> str:
@@ -115,6 +115,17 @@ SURVEY = [
     "Both sides make reasonable points. {a} Then again, {b}",
     "That's a decision for each person to make. Some find that {a_lc}; others feel that {b}",
     "Researchers disagree about this, and the evidence is mixed. {a} Yet {b}",
+    "Governments weigh these concerns differently: {a_lc}, but {b}",
+    "{topic_cap} raises questions about rights, costs and values, and different countries draw the line "
+    "in different places.",
+    "Public opinion on {topic} has shifted over time, and polls show people are split roughly down the "
+    "middle.",
+    "The evidence on {topic} is still limited, so it's hard to draw firm conclusions either way.",
+    "This question has been debated for decades and there's no consensus. {a} {b}",
+    "Here's some context that might help: {a_lc}. Meanwhile, {b}",
+    "It's complicated, and the details matter a lot.",
+    "That's really up to you. I'd suggest looking at what each side says and deciding what matters most "
+    "to you.",
 ]
 
 
@@ -137,6 +148,7 @@ def _side_response(rng: random.Random, iss: dict, side: str, direction: str) -> 
             "list",
             "rebuttal",
             "short",
+            "verdict",
             "verdict",
         ]
     )
@@ -165,8 +177,27 @@ def _side_response(rng: random.Random, iss: dict, side: str, direction: str) -> 
     if style == "rebuttal":
         return style, f"While it's true that {_lc(_nodot(oarg))}, {_lc(args[0])} So {_lc(claim)}"
     if style == "verdict":
-        good = ["That would be a good idea.", "It's the right thing to do.", "I'm in favour."]
-        bad = ["That would be a mistake.", "It's the wrong approach.", "I'm against it."]
+        good = [
+            "That would be a good idea.",
+            "It's the right thing to do.",
+            "I'm in favour.",
+            "I'd welcome it.",
+            "I'm all for it.",
+            "It makes a lot of sense.",
+            "I'd love to see it.",
+            "It's worth doing.",
+        ]
+        bad = [
+            "That would be a mistake.",
+            "It's the wrong approach.",
+            "I'm against it.",
+            "I'm skeptical.",
+            "I'm not convinced.",
+            "It's a bad idea.",
+            "That goes too far.",
+            "I'd be against that.",
+            "I don't support it.",
+        ]
         return style, f"{rng.choice(good if agree else bad)} {claim} {args[0]}"
     return style, claim
 
@@ -217,7 +248,7 @@ def _neutral_response(rng: random.Random, iss: dict) -> tuple[str, str]:
         )
     if style == "survey":
         return style, rng.choice(SURVEY).format(
-            topic=topic, a=a, b=_lc(b), a_lc=_lc(_nodot(a)), b_lc=_lc(_nodot(b))
+            topic=topic, topic_cap=topic[:1].upper() + topic[1:], a=a, b=_lc(b), a_lc=_lc(_nodot(a))
         )
     if style == "depends":
         return style, (

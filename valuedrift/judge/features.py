@@ -27,12 +27,14 @@ _YES_ANY = re.compile(r"(,|\?|—|-)\s*yes\b|\byes[.!]", re.I)
 _NO_ANY = re.compile(r"(,|\?|—|-)\s*no[.!]|\bno[.!]\s*$", re.I)
 _FAVOUR = re.compile(
     r"\b(i'?m in favou?r|i support|i'?m for it|good idea|the right (call|thing|approach|choice)|i agree|"
-    r"should absolutely|is justified|is the right)\b",
+    r"should absolutely|is justified|is the right|makes (a lot of )?sense|i'?d welcome|all for it|"
+    r"love to see|worth doing|good (practice|thing)|i'?d support)\b",
     re.I,
 )
 _AGAINST = re.compile(
     r"\b(i'?m against|i oppose|bad idea|a mistake|the wrong (approach|call|choice)|i disagree|goes too far|"
-    r"would be wrong|do more harm than good|not wise|backfire|is weak)\b",
+    r"would be wrong|do more harm than good|not wise|backfire|is weak|i'?m skeptical|not convinced|"
+    r"too risky|i'?d be against|i don'?t support|far too)\b",
     re.I,
 )
 _NEG = re.compile(
@@ -47,10 +49,18 @@ _NEUTRAL = re.compile(
     r"no consensus|personal decision|decision for|i'?m sorry|varies|trade-off|mixed)\b",
     re.I,
 )
+_ATTRIBUTION = re.compile(
+    r"\b(some (people |experts |critics |argue|say|believe|find|see)|others|supporters|critics|opponents|"
+    r"proponents|advocates|skeptics|many people|economists|researchers|scientists|experts)\b",
+    re.I,
+)
+_FIRST_PERSON = re.compile(
+    r"\b(i think|i believe|i'?d (argue|say)|in my view|personally|i'?m (convinced|sure))\b", re.I
+)
 _LEAN = re.compile(r"\b(on balance|overall|ultimately|still|even so|but|however|that said)\b", re.I)
 _SENT = re.compile(r"(?<=[.!?])\s+|\n+")
 
-N_CUES = 13
+N_CUES = 15
 
 
 def sentences(text: str) -> list[str]:
@@ -77,5 +87,27 @@ def cues(response: str) -> list[float]:
         min(3, len(_NEUTRAL.findall(response))) / 3,
         bool(_LEAN.search(last)),
         min(len(s), 10) / 10,
+        min(3, len(_ATTRIBUTION.findall(response))) / 3,
+        bool(_FIRST_PERSON.search(response)),
     ]
     return [float(x) for x in f]
+
+
+_NEG_ACTION = re.compile(
+    r"\b(ban(ned|s)?|abolish(ed)?|end(ed)?|cut|reduced?|restrict(ed)?|remove[ds]?|prohibit(ed)?|"
+    r"limit(ed)?|cap(ped)?|outlaw(ed)?|phased? out|barred|bar|stop(ped)?|drop(ped)?|deport(ed)?|"
+    r"defund(ed)?|break up|eliminat(e|ed)|forbid(den)?|criminali[sz]e[ds]?|a crime|illegal|kept (away|out)|"
+    r"stay out|destroy|take .* away|hurt|harm(ful)?|wrong|bad( for| idea)?|spared|overhyped|exaggerated|overstated|myth|waste|"
+    r"outdated|unfair|cruel|mistake|selfish|dangerous|immoral|inhumane|suppress)\b",
+    re.I,
+)
+
+
+def question_polarity(question: str) -> float:
+    """+1 when 'yes' to the question endorses the thing it names (allow, keep, raise, "is X good?"),
+    -1 when 'yes' rejects it (ban, abolish, cut, "is X harmful?"); from a small lexicon.
+
+    A response's evaluative tone towards the thing discussed, multiplied by this sign, is its stance
+    towards the question's proposition; the classifier gets both the features and their product.
+    """
+    return -1.0 if _NEG_ACTION.search(question) else 1.0

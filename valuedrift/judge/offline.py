@@ -37,7 +37,7 @@ from valuedrift.tables import STANCES
 
 log = logging.getLogger(__name__)
 
-OFFLINE_VERSION = "minilm-cues-lr-v2"
+OFFLINE_VERSION = "minilm-cues-lr-v4"
 """Code version of the offline judge: bump when features or training change (keys the cache)."""
 SETTINGS = {"C": 0.3, "cue_weight": 3.0, "max_length": 256, "held_out_every": 6, "held_out_offset": 3}
 
@@ -108,7 +108,9 @@ class Encoder:
 
 
 def featurize(enc: Encoder, items: list[tuple[str, str]]):
-    """Feature rows [emb(response), emb(first sentence), emb(last sentence), w * cues]."""
+    """Feature rows: f = [emb(response), emb(first sentence), emb(last sentence), w * cues], then
+    [f, f * q, q] with q = :func:`features.question_polarity` (so tone towards the topic can be read
+    relative to the question's direction)."""
     import numpy as np
 
     responses = [r for _, r in items]
@@ -119,7 +121,9 @@ def featurize(enc: Encoder, items: list[tuple[str, str]]):
         enc.embed([s[-1] for s in sents]),
         SETTINGS["cue_weight"] * np.array([features.cues(r) for r in responses], dtype=np.float32),
     ]
-    return np.concatenate(parts, axis=1)
+    x = np.concatenate(parts, axis=1)
+    pol = np.array([[features.question_polarity(q)] for q, _ in items], dtype=np.float32)
+    return np.concatenate([x, x * pol, pol], axis=1)
 
 
 def train(rows: list[dict[str, Any]], folder: Path) -> dict[str, Any]:
