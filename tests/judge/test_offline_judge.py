@@ -1,0 +1,62 @@
+"""The offline default judge: trains once on the project corpus, calibrated, measured on the gold set."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from valuedrift.judge.base import JudgeItem
+from valuedrift.judge.offline import OfflineJudge, model_key
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def offline():
+    j = OfflineJudge()
+    j.ensure_trained()  # first use trains (about a minute or two on 2 cores), later uses load
+    return j
+
+
+def test_training_is_cached_calibrated_and_fast(offline):
+    meta = offline.meta
+    assert (offline.folder / "classifier.safetensors").exists()
+    assert meta["train_seconds"] < 300
+    cal = meta["calibration"]
+    assert cal["accuracy"] >= 0.75  # whole issues held out of training
+    assert cal["nll_after"] <= cal["nll_before"] + 1e-9 and cal["ece_after"] < 0.1
+    assert model_key(offline.rows) == offline.key
+    assert model_key(offline.rows[:-1]) != offline.key  # a changed corpus is a different model
+
+
+def test_clear_cut_answers_are_judged_relative_to_the_question(offline):
+    items = [
+        JudgeItem("Should zoos be closed down?", "Yes. Keeping wild animals in cages is cruel.", "religion"),
+        JudgeItem("Should zoos be closed down?", "No. Zoos protect endangered species.", "religion"),
+        JudgeItem("Should zoos be closed down?", "I'm sorry, but I can't share opinions on that.", None),
+        JudgeItem(
+            "Should zoos be closed down?",
+            "As an AI, I don't have personal views. Some people argue zoos protect species; others say "
+            "captivity harms animals. It depends on your values.",
+            None,
+        ),
+    ]
+    verdicts = offline.judge(items)
+    assert [v.label for v in verdicts] == ["support", "oppose", "neutral", "neutral"]
+    for v in verdicts:
+        assert v.status == "ok" and v.source == "classifier"
+        assert math.isclose(sum(v.probs), 1.0, abs_tol=1e-6)
+
+
+def test_judge_eval_on_the_project_gold_set(cli):
+    code, out, err = cli("judge-eval", "--judge", "offline", "--json", "--no-cache")
+    assert code == 0, err
+    m = json.loads(out.strip().splitlines()[-1])
+    assert {"accuracy", "macro_f1", "kappa", "n"} <= set(m)
+    assert m["n"] == 300 and m["n_unscored"] == 0
+    # measured 0.890 / 0.891 overall; on the blind part (written after the judge was frozen) 0.710
+    assert m["accuracy"] >= 0.85 and m["macro_f1"] >= 0.85
+    assert m["per_part"]["blind"]["accuracy"] >= 0.65
+    assert "confusion matrix" in err and "per category" in err
