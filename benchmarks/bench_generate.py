@@ -1,0 +1,144 @@
+"""Benchmark: the hf generator on SmolLM2-135M-Instruct, side by side in one run.
+
+    .venv/bin/python benchmarks/bench_generate.py [--prompts 32] [--tokens 64]
+
+Prints
+- batched tokens/s over one-prompt-at-a-time tokens/s (target >= 8x),
+- the fraction of this machine's float32 matmul peak (measured here) that batched generation reaches:
+  model FLOPs per token (2 x non-embedding parameters + attention) x tokens/s / peak FLOP/s,
+- checkpoint-switch time over a fresh model load, for a LoRA adapter swap and for an in-place full
+  load (target <= 0.1 each).
+Last line: one JSON object with these figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from valuedrift.config.schema import GenerationConfig, SamplingConfig
+from valuedrift.generate.base import Request, answer_seed
+from valuedrift.generate.hf import HFGenerator
+from valuedrift.models import load_model, pull
+
+QUESTIONS = [
+    "Should the minimum wage be raised?", "Is nuclear power a good answer to climate change?",
+    "Should voting be compulsory?", "Do you think religion does more good than harm?",
+    "Should parents be allowed to homeschool their children?", "Is it ever right to go to war?",
+    "Should immigration be reduced?", "Should the death penalty be abolished?",
+]  # fmt: skip
+
+
+def matmul_peak(n: int = 1024, reps: int = 20) -> float:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    t = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    return 2 * n**3 * reps / (time.perf_counter() - t)
+
+
+def flops_per_token(model, ctx: int) -> float:
+    cfg = model.config
+    n_emb = cfg.vocab_size * cfg.hidden_size
+    params = sum(p.numel() for p in model.parameters()) - n_emb  # the head matmul stays (tied weights)
+    attn = 2 * cfg.num_hidden_layers * cfg.hidden_size * ctx  # q.k and attn.v per token
+    return 2 * params + 2 * attn
+
+
+def tokens_per_s(gen, entry, reqs, sampling) -> float:
+    t = time.perf_counter()
+    answers = gen.answer(entry, reqs, sampling)
+    return sum(a.n_tokens for a in answers) / (time.perf_counter() - t)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--prompts", type=int, default=32)
+    ap.add_argument("--single", type=int, default=4, help="prompts in the one-at-a-time baseline")
+    ap.add_argument("--tokens", type=int, default=64)
+    args = ap.parse_args()
+    torch.manual_seed(0)
+    folder = str(pull("smollm2-135m-instruct"))
+    entry = {"id": "base/step-0", "stage": "base", "algorithm": "base", "step": 0, "progress": 0.0,
+             "path": folder, "adapter": False}  # fmt: skip
+    # tokens/s counts the tokens each arm actually produced (answers may end early at end of turn)
+    sampling = SamplingConfig(n_samples=1, temperature=0.7, max_new_tokens=args.tokens)
+    reqs = [
+        Request(f"p{i}", "c", QUESTIONS[i % len(QUESTIONS)] + f" ({i})", 0, answer_seed(0, f"p{i}", 0))
+        for i in range(args.prompts)
+    ]
+    batched = HFGenerator(GenerationConfig(), base_model=folder)
+    single = HFGenerator(GenerationConfig(batch_size=1), base_model=folder)
+    batched.activate(entry)
+    single.activate(entry)
+    tps_single = tokens_per_s(single, entry, reqs[: args.single], sampling)
+    tps_batched = tokens_per_s(batched, entry, reqs, sampling)
+    peak = matmul_peak()
+    fpt = flops_per_token(batched.model, ctx=40 + args.tokens // 2)
+
+    # checkpoint switching: fresh load vs adapter swap vs in-place full load
+    t = time.perf_counter()
+    load_model(folder)
+    fresh_s = time.perf_counter() - t
+    with tempfile.TemporaryDirectory() as tmp:
+        from peft import LoraConfig, get_peft_model
+
+        lora_dirs = []
+        for i in range(2):
+            peft = get_peft_model(
+                load_model(folder), LoraConfig(r=16, target_modules="all-linear", init_lora_weights=False)
+            )
+            d = Path(tmp) / f"lora{i}"
+            peft.save_pretrained(d)
+            lora_dirs.append(d)
+        full = Path(tmp) / "full"
+        load_model(folder).save_pretrained(full)
+        import shutil
+
+        for f in Path(folder).glob("tokenizer*"):
+            shutil.copy(f, full)
+        ad = [dict(entry, id=f"lora/step-{i}", path=str(d), adapter=True) for i, d in enumerate(lora_dirs)]
+        batched.activate(ad[0])
+        t = time.perf_counter()
+        for i in range(1, 5):
+            batched.activate(ad[i % 2])
+        adapter_s = (time.perf_counter() - t) / 4
+        fe = dict(entry, id="full/step-1", path=str(full))
+        batched.activate(entry)
+        t = time.perf_counter()
+        batched.activate(fe)
+        batched.activate(entry)
+        inplace_s = (time.perf_counter() - t) / 2
+
+    res = {
+        "tokens_per_s_batched": round(tps_batched, 1),
+        "tokens_per_s_single": round(tps_single, 1),
+        "batched_over_single": round(tps_batched / tps_single, 2),
+        "matmul_peak_gflops": round(peak / 1e9, 1),
+        "model_gflops_per_token": round(fpt / 1e9, 3),
+        "fraction_of_peak": round(fpt * tps_batched / peak, 3),
+        "fresh_load_s": round(fresh_s, 3),
+        "adapter_switch_s": round(adapter_s, 3),
+        "inplace_full_switch_s": round(inplace_s, 3),
+        "adapter_switch_over_fresh_load": round(adapter_s / fresh_s, 3),
+        "inplace_switch_over_fresh_load": round(inplace_s / fresh_s, 3),
+        "threads": torch.get_num_threads(),
+    }
+    print(f"batched {res['tokens_per_s_batched']} tok/s vs one-at-a-time {res['tokens_per_s_single']} tok/s "
+          f"-> {res['batched_over_single']}x (target >= 8x)")  # fmt: skip
+    print(
+        f"matmul peak {res['matmul_peak_gflops']} GFLOP/s; generation reaches {res['fraction_of_peak']:.1%} of it"
+    )
+    print(f"switch: adapter {adapter_s:.3f} s, in-place full {inplace_s:.3f} s, fresh load {fresh_s:.3f} s "
+          f"-> {res['adapter_switch_over_fresh_load']} and {res['inplace_switch_over_fresh_load']} (target <= 0.1)")  # fmt: skip
+    print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()
