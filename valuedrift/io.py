@@ -131,7 +131,8 @@ def sha256_weights(folder: str | os.PathLike[str]) -> str:
     """A content hash of a checkpoint: sha256 over (relative name, sha256) of its weight files.
 
     Config and tokenizer files are included too, since they change what the weights mean. Optimizer
-    and trainer state are excluded: they do not change the model's outputs.
+    and trainer state are excluded: they do not change the model's outputs. An adapter's config is
+    hashed without its ``base_model_name_or_path`` (a location, recorded in the manifest's ``base``).
     """
     folder = Path(folder)
     h = hashlib.sha256()
@@ -150,6 +151,19 @@ def sha256_weights(folder: str | os.PathLike[str]) -> str:
     for p in files:
         h.update(str(p.relative_to(folder)).encode())
         h.update(b"\0")
-        h.update(sha256_file(p).encode())
+        h.update(_adapter_config_hash(p) if p.name == "adapter_config.json" else sha256_file(p).encode())
         h.update(b"\n")
     return h.hexdigest()
+
+
+def _adapter_config_hash(path: Path) -> bytes:
+    """An adapter's config without where its base model happened to live (a path, not content)."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return sha256_file(path).encode()
+    data.pop("base_model_name_or_path", None)
+    for key in ("target_modules", "modules_to_save"):
+        if isinstance(data.get(key), list):
+            data[key] = sorted(data[key])
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest().encode()

@@ -16,6 +16,8 @@ from valuedrift.errors import UserError
 COMMAND_MODULES = [
     "valuedrift.cli.config_cmd",
     "valuedrift.cli.models_cmd",
+    "valuedrift.cli.train_cmd",
+    "valuedrift.cli.generate_cmd",
     "valuedrift.cli.analyze_cmd",
     "valuedrift.cli.judge_cmd",
     "valuedrift.cli.judge_eval_cmd",

@@ -1,0 +1,96 @@
+"""Running a TRL trainer as a valuedrift stage: shared arguments, optimizer, checkpoint callback.
+
+TRL traps handled here (DESIGN.md): configs default to bf16 (we set bf16 only on GPUs that support
+it and ``use_cpu`` on CPU); trainers write their own ``checkpoint-N`` folders (``save_strategy="no"``:
+the callback saves at the stage's schedule instead); data is consumed in the context's seeded order
+(``train_sampling_strategy="sequential"`` over :meth:`StageContext.ordered`) with a constant learning
+rate, so a stage resumed at step k continues exactly where an uninterrupted run would be.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transformers import TrainerCallback
+
+from valuedrift.walk.base import StageContext
+
+
+def common_args(ctx: StageContext) -> dict[str, Any]:
+    """TrainingArguments fields every TRL config of a stage gets."""
+    import torch
+
+    cuda = ctx.device.startswith("cuda")
+    bf16 = bool(cuda and torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    return {
+        "output_dir": str(ctx.run.logs / "trainer" / ctx.stage.name),
+        "max_steps": ctx.total_steps - ctx.start_step,
+        "per_device_train_batch_size": ctx.stage.batch_size,
+        "gradient_accumulation_steps": 1,
+        "learning_rate": ctx.learning_rate,
+        "lr_scheduler_type": "constant",
+        "warmup_steps": 0,
+        "weight_decay": 0.0,
+        "save_strategy": "no",
+        "logging_steps": 1,
+        "report_to": list(ctx.exp.report_to) or "none",
+        "bf16": bf16,
+        "fp16": False,
+        "use_cpu": not cuda,
+        "seed": ctx.seed,
+        "data_seed": ctx.seed,
+        "train_sampling_strategy": "sequential",
+        "dataloader_num_workers": 0,
+        "disable_tqdm": True,
+        "gradient_checkpointing": False,
+        "max_grad_norm": 1.0,
+    }
+
+
+def make_optimizer(model, ctx: StageContext):
+    """AdamW over the trainable parameters, restored from the resume checkpoint when resuming."""
+    import torch
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=ctx.learning_rate, weight_decay=0.0)
+    ctx.restore_optimizer(opt)
+    return opt
+
+
+class SaveCallback(TrainerCallback):
+    """Saves a checkpoint at each scheduled step and logs the trainer's metrics per step."""
+
+    def __init__(self, ctx: StageContext, tokenizer):
+        self.ctx = ctx
+        self.tokenizer = tokenizer
+
+    def on_log(self, args, state, control, logs=None, **kw):
+        if logs:
+            self.ctx.log_metrics(self.ctx.start_step + state.global_step, logs)
+
+    def on_step_end(self, args, state, control, model=None, optimizer=None, **kw):
+        step = self.ctx.start_step + state.global_step
+        if step in self.ctx.save_steps:
+            self.ctx.save_checkpoint(step, model, self.tokenizer, optimizer)
+        return control
+
+
+def run_trainer(trainer_cls, ctx: StageContext, model, tokenizer, args, dataset, **kw) -> None:
+    """Build and run a TRL trainer with the stage's optimizer and checkpoint callback."""
+    import datasets
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    datasets.disable_progress_bars()
+    optimizer = make_optimizer(model, ctx)
+    trainer = trainer_cls(
+        model=model,
+        args=args,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        optimizers=(optimizer, None),
+        callbacks=[SaveCallback(ctx, tokenizer)],
+        **kw,
+    )
+    for cb in (PrinterCallback, ProgressCallback):  # metrics go to logs/<stage>.jsonl instead of stdout
+        trainer.remove_callback(cb)
+    trainer.train()
