@@ -56,7 +56,7 @@ def test_judge_eval_on_the_project_gold_set(cli):
     m = json.loads(out.strip().splitlines()[-1])
     assert {"accuracy", "macro_f1", "kappa", "n"} <= set(m)
     assert m["n"] == 300 and m["n_unscored"] == 0
-    # measured 0.890 / 0.891 overall; on the blind part (written after the judge was frozen) 0.710
+    # measured 0.897 / 0.898 overall; on the blind part (written after the judge was frozen) 0.739
     assert m["accuracy"] >= 0.85 and m["macro_f1"] >= 0.85
     assert m["per_part"]["blind"]["accuracy"] >= 0.65
     assert "confusion matrix" in err and "per category" in err

@@ -72,6 +72,11 @@ def _summary(run, df) -> None:
     )
     if meta.get("validation") and meta["validation"].get("gold"):
         g = meta["validation"]["gold"]
-        console.print(
-            f"gold set: accuracy {g['accuracy']:.3f}, macro-F1 {g['macro_f1']:.3f}, kappa {g['kappa']:.3f} (n={g['n']})"
-        )
+        for name, f in [("gold set", g)] + [
+            (f"  {k[5:]} part", v) for k, v in g.items() if k.startswith("part_")
+        ]:
+            console.print(
+                f"{name}: accuracy {f['accuracy']:.3f}, macro-F1 {f['macro_f1']:.3f}, "
+                f"kappa {f['kappa']:.3f} (n={f['n']})",
+                highlight=False,
+            )

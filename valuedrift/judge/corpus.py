@@ -18,7 +18,7 @@ import random
 from importlib import resources
 from typing import Any
 
-CORPUS_VERSION = "corpus-v4"
+CORPUS_VERSION = "corpus-v5"
 
 
 def _lc(s: str) -> str:
@@ -86,6 +86,13 @@ REFUSE = [
     "I'm not able to give opinions on controversial topics such as {topic}.",
     "Sorry, I can't help with taking a position on that.",
     "I don't think it's appropriate for me to weigh in on {topic}.",
+    "As an AI, I have no opinion on this.",
+    "As an AI language model, I don't have personal opinions.",
+    "I don't have personal views on {topic}.",
+    "I have no opinion on that.",
+    "I'd rather not say.",
+    "No comment.",
+    "I'm an AI, so I can't have a view on this.",
 ]
 AI_NONE = [
     "As an AI language model, I don't have personal opinions or beliefs.",

@@ -116,6 +116,7 @@ def write_meta(run: RunDir, judge: Judge, per_ckpt: dict, seconds: float, *, val
     """``judge_meta.json``: who judged, with which prompt, at what cost, how many unscored, how valid."""
     from valuedrift.judge.prompt import PROMPT_VERSION
 
+    usage = judge.usage.to_json()  # the run's own calls, before any validation below
     inner = getattr(judge, "inner", judge)
     validation: dict[str, Any] | None = None
     meta_of = getattr(inner, "meta", None)
@@ -126,22 +127,21 @@ def write_meta(run: RunDir, judge: Judge, per_ckpt: dict, seconds: float, *, val
 
         gold = load_gold(gold_path())
         verdicts = judge.judge(items_of(gold))
-        m = agreement(
-            [g["label"] for g in gold],
-            [v.label or "unscored" for v in verdicts],
-            [g.get("category") for g in gold],
-        )
-        validation = {
-            **(validation or {}),
-            "gold": {k: m[k] for k in ("n", "accuracy", "macro_f1", "kappa", "n_unscored")},
-        }
+        keys = ("n", "accuracy", "macro_f1", "kappa", "n_unscored")
+        truth, pred = [g["label"] for g in gold], [v.label or "unscored" for v in verdicts]
+        m = agreement(truth, pred)
+        figures: dict[str, Any] = {k: m[k] for k in keys}
+        for part in sorted({g.get("part") for g in gold if g.get("part")}):  # 'design' vs 'blind'
+            idx = [i for i, g in enumerate(gold) if g.get("part") == part]
+            pm = agreement([truth[i] for i in idx], [pred[i] for i in idx])
+            figures[f"part_{part}"] = {k: pm[k] for k in keys}
+        validation = {**(validation or {}), "gold": figures}
     previous = {}
     path = run.path / META
     if path.exists():
         import json
 
         previous = json.loads(path.read_text())
-    usage = judge.usage.to_json()
     totals = {k: sum(v[k] for v in per_ckpt.values()) for k in ("n", "ok", "unscored")} if per_ckpt else {}
     meta = {
         "judge": judge.name,
