@@ -38,6 +38,7 @@ class FakeOpenAI:
         self.retry_after = retry_after
         self.timeout_sleep = timeout_sleep
         self.batch_polls = batch_polls
+        self.latency = 0.0  # seconds before every chat answer (benchmarks)
         self.faults: dict[str, list[str]] = {}
         self.paths: Counter[str] = Counter()
         self.per_item: Counter[str] = Counter()
@@ -136,6 +137,8 @@ class FakeOpenAI:
                         server.times[item].append(time.monotonic())
                         plan = server.faults.get(item, [])
                     action = plan[attempt] if attempt < len(plan) else "ok"
+                    if server.latency:
+                        time.sleep(server.latency)
                     if action == "429":
                         return self._send(
                             429,
