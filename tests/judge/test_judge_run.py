@@ -127,3 +127,24 @@ def test_transient_failures_are_not_cached_and_are_retried_on_the_next_run(cli, 
 def test_judge_on_a_run_without_generations_is_one_line_exit_2(cli, run_dir):
     code, _, err = cli("judge", run_dir.path)
     assert code == 2 and "no generations yet" in err and "Traceback" not in err
+
+
+def test_batch_mode_judges_every_checkpoint_in_one_batch_and_keeps_its_id_in_the_run_dir(run_dir, tmp_path):
+    from valuedrift.config.schema import Experiment, JudgeConfig
+    from valuedrift.judge.run import judge_run
+
+    write_generations(run_dir, checkpoints=("base", "sft/step-1", "sft/step-2"))
+    with FakeOpenAI(batch_polls=1) as srv:
+        exp = Experiment(
+            judge=JudgeConfig(
+                backend="openai", model="m", base_url=srv.url, batch_api=True,
+                cache_path=str(tmp_path / "v.sqlite"), options={"batch_poll_s": 0.01},
+            )
+        )  # fmt: skip
+        df = judge_run(run_dir, exp)
+        assert srv.paths["/v1/batches"] == 1 and srv.chat_requests == 0
+    assert len(df) == 15 and set(df["status"]) == {"ok", "unscored"}
+    state = json.loads((run_dir.path / "judge_batch.json").read_text())
+    assert state["last_batch_id"] == "batch_0" and state["status"] == "completed"
+    meta = json.loads((run_dir.path / "judge_meta.json").read_text())
+    assert meta["usage"]["prompt_tokens"] == 100 * 12  # 4 distinct texts x 3 checkpoints, each once

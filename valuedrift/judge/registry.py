@@ -91,4 +91,6 @@ def get_judge(cfg=None, *, state_dir: str | Path | None = None, device: str = "a
     judge = factory(cfg, state_dir=Path(state_dir) if state_dir else None, device=device)
     if not cfg.cache:
         return judge
-    return CachedJudge(judge, VerdictCache(cfg.cache_path))
+    # Batch API: all uncached items go in one batch (chunks would each wait for their own batch)
+    chunk = 1 << 30 if cfg.backend == "openai" and cfg.batch_api else 256
+    return CachedJudge(judge, VerdictCache(cfg.cache_path), chunk=chunk)

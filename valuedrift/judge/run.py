@@ -47,16 +47,20 @@ def generation_parts(run: RunDir) -> list[tuple[str, Any]]:
     return out
 
 
+def items_of_frame(gens) -> list[JudgeItem]:
+    """JudgeItems of a generations DataFrame (a missing response is the empty string)."""
+    cats = gens["category"] if "category" in gens.columns else [None] * len(gens)
+    return [
+        JudgeItem(str(q), "" if r is None or (isinstance(r, float) and math.isnan(r)) else str(r), c)
+        for q, r, c in zip(gens["question"], gens["response"], cats, strict=True)
+    ]
+
+
 def judge_frame(judge: Judge, gens) -> Any:
     """The judgments rows for one generations DataFrame (same order)."""
     import pandas as pd
 
-    cats = gens["category"] if "category" in gens.columns else [None] * len(gens)
-    items = [
-        JudgeItem(str(q), "" if r is None or (isinstance(r, float) and math.isnan(r)) else str(r), c)
-        for q, r, c in zip(gens["question"], gens["response"], cats, strict=True)
-    ]
-    verdicts = judge.judge(items)
+    verdicts = judge.judge(items_of_frame(gens))
     df = gens.copy()
     for c in GENERATION_COLUMNS:
         if c not in df.columns:
@@ -92,7 +96,12 @@ def judge_run(run: RunDir, exp, *, judge: Judge | None = None, validate: bool = 
     per_ckpt: dict[str, dict[str, int]] = {}
     frames = []
     try:
-        for ckpt, gens in generation_parts(run):
+        parts = generation_parts(run)
+        todo = [(ckpt, gens) for ckpt, gens in parts if not _done(run, ckpt, judge, len(gens))]
+        if getattr(exp.judge, "batch_api", False) and getattr(exp.judge, "cache", True) and todo:
+            # one Batch API job for every pending checkpoint; the parts below then read the cache
+            judge.judge([it for _, gens in todo for it in items_of_frame(gens)])
+        for ckpt, gens in parts:
             if _done(run, ckpt, judge, len(gens)):
                 df = run.read_part("judgments", ckpt)
             else:
