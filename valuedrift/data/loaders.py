@@ -102,7 +102,6 @@ def read_rows(
                 else:
                     bad.append(n)
         if bad:
-            log.warning("%s: skipped malformed JSON on line(s) %s", src, _lines(bad))
             rows.append((-1, {"__bad_lines__": bad}))
     elif src.suffix == ".json":
         try:
@@ -192,6 +191,7 @@ def detect_format(cols: set[str]) -> str:
 
 
 def _finish(name: str, out: list, bad: list[int], where: str, strict: bool, what: str) -> list:
+    bad = sorted(set(bad))
     if bad:
         msg = f"{where}: {len(bad)} unusable row(s) for {what} on line(s) {_lines(bad)}"
         if strict:
