@@ -110,7 +110,8 @@ def _phase_generate(run: RunDir, exp: Experiment) -> None:
 def _phase_judge(run: RunDir, exp: Experiment) -> None:
     from valuedrift.judge.run import judge_run
 
-    judge_run(run, exp)
+    # the offline judge is cheap to validate: its gold-set figures go into the report
+    judge_run(run, exp, validate=exp.judge.backend == "offline")
     write_contamination(run, exp)
 
 

@@ -14,6 +14,7 @@ from valuedrift.errors import UserError
 
 # One module per verb (or verb group); each has register(app). Order = order in --help.
 COMMAND_MODULES = [
+    "valuedrift.cli.trace_cmd",
     "valuedrift.cli.config_cmd",
     "valuedrift.cli.models_cmd",
     "valuedrift.cli.train_cmd",

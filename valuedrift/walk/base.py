@@ -19,8 +19,9 @@ LoRA: every stage trains a fresh adapter on its *stage base* — the base model 
 the parent's final adapter merged into its base for a child stage (written once to
 ``checkpoints/_merged/<parent>``, shared by sibling stages). Each adapter checkpoint's manifest entry names that folder as
 ``base``, so any checkpoint loads from the manifest alone. Full fine-tuning saves whole models.
-The reference model of DPO / KTO / PPO is the stage's starting policy: the adapter-disabled model
-with LoRA, or a frozen copy of the parent checkpoint with full fine-tuning.
+The reference model of DPO / KTO / PPO is the stage's starting policy, a frozen copy loaded from the
+stage base (LoRA) or the parent checkpoint (full fine-tuning), the same whether the stage is fresh
+or resumed.
 """
 
 from __future__ import annotations
@@ -158,10 +159,14 @@ class StageContext:
         return peft, tok
 
     def load_reference(self):
-        """A frozen copy of the starting policy (full fine-tuning only; with LoRA, disable the adapter)."""
-        if self.lora:
-            return None
-        return self._load_full(self.parent.path, trainable=False)[0].eval()
+        """A frozen copy of the stage's starting policy, π_ref.
+
+        With LoRA this is the stage base (the parent's final policy, merged). It is loaded explicitly,
+        rather than letting TRL copy the live adapter as its "ref" adapter: on a resumed stage the live
+        adapter is no longer the starting point, so that copy would be the wrong reference.
+        """
+        path = self.stage_base() if self.lora else self.parent.path
+        return self._load_full(path, trainable=False)[0].eval()
 
     # --- data ----------------------------------------------------------------------------------------
     def ordered(self, items: list[Any]) -> list[Any]:

@@ -42,7 +42,6 @@ def common_args(ctx: StageContext) -> dict[str, Any]:
         "train_sampling_strategy": "sequential",
         "dataloader_num_workers": 0,
         "disable_tqdm": True,
-        "gradient_checkpointing": False,
         "max_grad_norm": 1.0,
     }
 

@@ -1,0 +1,131 @@
+"""``valuedrift trace``: the whole pipeline, resumable after SIGKILL at any phase, with identical results."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+CONFIG = {
+    "name": "tracetest",
+    "seed": 0,
+    "base_model": {"name": "tiny-random"},
+    "stages": [
+        {"name": "sft", "algorithm": "sft", "steps": 4, "batch_size": 2, "data": {"path": "demo:sft.jsonl"},
+         "save": {"every": 2}},
+        {"name": "dpo", "algorithm": "dpo", "parent": "sft", "steps": 2, "batch_size": 2,
+         "data": {"path": "demo:value_gap_oppose.jsonl"}, "save": {"every": 1}},
+    ],
+    "generation": {"prompts": {"per_category": 1}, "sampling": {"n_samples": 2, "max_new_tokens": 8}},
+    "analysis": {"n_bootstrap": 100},
+}  # fmt: skip
+
+
+def start(cfg: Path, out: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "valuedrift", "trace", str(cfg), "--out", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+
+
+def kill_when(proc: subprocess.Popen, ready, timeout: float = 600) -> bool:
+    """SIGKILL ``proc`` as soon as ``ready()``; False if it finished first."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if ready():
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            return True
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.05)
+    proc.kill()
+    raise AssertionError("trigger never happened")
+
+
+def mtimes(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in folder.glob("*.parquet")} if folder.exists() else {}
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ref")
+    cfg = root / "exp.yaml"
+    cfg.write_text(yaml.safe_dump(CONFIG))
+    proc = start(cfg, root / "run")
+    assert proc.wait(900) == 0, proc.stderr.read().decode()[-3000:]
+    return root / "run"
+
+
+@pytest.mark.slow
+def test_killed_at_every_phase_resumes_to_identical_results(uninterrupted, tmp_path):
+    cfg = tmp_path / "exp.yaml"
+    cfg.write_text(yaml.safe_dump(CONFIG))
+    run = tmp_path / "run"
+    triggers = [
+        ("train: mid SFT", lambda: (run / "checkpoints" / "sft" / "step-2").exists()),
+        ("train: mid DPO", lambda: (run / "checkpoints" / "dpo" / "step-1").exists()),
+        ("generate", lambda: len(mtimes(run / "generations")) >= 2),
+        ("judge", lambda: len(mtimes(run / "judgments")) >= 1),
+        ("analyze", lambda: (run / "stances.parquet").exists()),
+    ]
+    killed = []
+    for name, ready in triggers:
+        before = {t: mtimes(run / t) for t in ("generations", "judgments")}
+        proc = start(cfg, run)
+        if kill_when(proc, ready):
+            killed.append(name)
+            after = {t: mtimes(run / t) for t in ("generations", "judgments")}
+            for t in before:  # parts complete before this attempt were not rewritten by it
+                assert all(after[t][k] == v for k, v in before[t].items()), (name, t)
+    assert len(killed) >= 4, killed  # analysis can finish before the kill lands; the rest must be caught
+    done_parts = {t: mtimes(run / t) for t in ("generations", "judgments")}
+    final = start(cfg, run)
+    assert final.wait(900) == 0, final.stderr.read().decode()[-3000:]
+    for t, parts in done_parts.items():
+        now = mtimes(run / t)
+        assert all(now[k] == v for k, v in parts.items()), f"completed {t} parts were redone"
+
+    from valuedrift import load_run
+
+    a, b = load_run(run), load_run(uninterrupted)
+    assert [(c["id"], c["sha256"]) for c in a.manifest["checkpoints"]] == [
+        (c["id"], c["sha256"]) for c in b.manifest["checkpoints"]
+    ]
+    key = ["checkpoint", "prompt_id", "sample"]
+    for table in ("generations", "judgments"):
+        x = getattr(a, table).sort_values(key).reset_index(drop=True)
+        y = getattr(b, table).sort_values(key).reset_index(drop=True)
+        assert not x.duplicated(key).any()
+        cols = ["checkpoint", "prompt_id", "sample", "response"] + (
+            ["p_support", "label", "status"] if table == "judgments" else []
+        )
+        pd.testing.assert_frame_equal(x[cols], y[cols])
+    pd.testing.assert_frame_equal(a.drift, b.drift)
+    assert (run / "report.html").exists()
+
+
+def test_trace_refuses_a_run_dir_of_another_config(uninterrupted, tmp_path, cli):
+    other = dict(CONFIG, seed=1)
+    cfg = tmp_path / "exp.yaml"
+    cfg.write_text(yaml.safe_dump(other))
+    code, _, err = cli("trace", cfg, "--out", uninterrupted)
+    assert code == 2 and "holds a run of a different config (first difference: seed)" in err
+
+
+def test_trace_reports_where_the_report_is_and_skips_completed_work(uninterrupted, cli, tmp_path):
+    cfg = tmp_path / "exp.yaml"
+    cfg.write_text(yaml.safe_dump(CONFIG))
+    before = mtimes(uninterrupted / "generations")
+    code, out, err = cli("trace", cfg, "--out", uninterrupted)
+    assert code == 0, err
+    assert out.strip().endswith("report.html")
+    assert mtimes(uninterrupted / "generations") == before
+    assert "stage sft already complete" in err
