@@ -1,0 +1,384 @@
+"""Rewards for the online algorithms (PPO, RAFT, GRPO, RLOO, UNA-online): ``RewardFn`` and ``build_reward``.
+
+A reward function scores completions: ``RewardFn(prompts, completions) -> scores`` (one float per
+pair; prompts are the user's questions, completions the assistant's replies as plain text).
+``build_reward(spec, ctx)`` makes one from a stage's ``params.reward`` spec:
+
+- ``{"type": "model"}`` (the default of PPO): a reward model r_φ(x, y) — a sequence-classification
+  head (one logit) on the stage's starting policy (``base: parent``, default) or the base model
+  (``base: base``) — trained on preference pairs (``data``: a DataConfig; default the stage's own
+  data) with TRL's ``RewardTrainer``, i.e. the Bradley–Terry loss −log σ(r_φ(x, y_w) − r_φ(x, y_l))
+  (Ouyang et al. 2022, Eq. 1). Options: ``steps`` (80), ``batch_size`` (8), ``learning_rate``
+  (1e-4 LoRA / 2e-5 full), ``lora`` (default: the experiment's finetune mode; the adapter is merged
+  before saving), ``max_length`` (the stage's). It is saved as safetensors in
+  ``<run>/reward_models/<stage>/`` with the spec's hash; a resumed or re-run stage loads it instead of
+  training it again (a changed spec or parent retrains it).
+- ``{"type": "keyword", "positive": [...], "negative": [...]}``: a programmatic reward for tests and
+  demos: +1 per occurrence of a positive keyword, −1 per negative one, ``other`` (default 0) per
+  whitespace-separated word holding none; divided by the completion's length in ``normalise`` units
+  (``words``, default; ``chars``; or ``none``). ``match``: ``word`` (whole words, default) or
+  ``substring``; ``case_sensitive`` (false).
+- ``{"type": "callable", "path": "pkg.module:function", "kwargs": {...}}``: any Python function
+  with the ``RewardFn`` signature (extra ``kwargs`` are passed to it). A bare ``"pkg.module:function"``
+  string is accepted as the whole spec too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from valuedrift.errors import UserError
+
+log = logging.getLogger(__name__)
+
+RewardFn = Callable[[list[str], list[str]], list[float]]
+
+REWARD_TYPES = ("model", "keyword", "callable")
+
+
+# --- keyword ------------------------------------------------------------------------------------------
+def keyword_reward(
+    positive: list[str] | tuple[str, ...] = (),
+    negative: list[str] | tuple[str, ...] = (),
+    *,
+    other: float = 0.0,
+    match: str = "word",
+    normalise: str = "words",
+    case_sensitive: bool = False,
+) -> RewardFn:
+    """+1 per positive keyword, −1 per negative one, ``other`` per word with none, over the length.
+
+    score(y) = (n_pos(y) − n_neg(y) + other · n_plain(y)) / max(1, |y|), where |y| counts words
+    (``normalise="words"``), characters (``"chars"``) or is 1 (``"none"``).
+    """
+    if match not in ("word", "substring"):
+        raise UserError(f"reward.match: {match!r} is not 'word' or 'substring'")
+    if normalise not in ("words", "chars", "none"):
+        raise UserError(f"reward.normalise: {normalise!r} is not 'words', 'chars' or 'none'")
+    if not positive and not negative and other == 0:
+        raise UserError("reward: a keyword reward needs 'positive' or 'negative' words")
+    fold = (lambda s: s) if case_sensitive else str.lower
+    pos, neg = [fold(w) for w in positive], [fold(w) for w in negative]
+
+    def count(piece: str, words: list[str]) -> int:
+        if match == "substring":
+            return sum(piece.count(w) for w in words if w)
+        return sum(1 for w in words if piece == w)
+
+    def score(completion: str) -> float:
+        text = fold(completion)
+        units = text.split()
+        total = 0.0
+        for unit in units:
+            piece = unit if match == "substring" else unit.strip(".,;:!?\"'()[]{}")
+            n_pos, n_neg = count(piece, pos), count(piece, neg)
+            total += n_pos - n_neg if n_pos or n_neg else other
+        if normalise == "none":
+            return total
+        length = len(units) if normalise == "words" else len(completion)
+        return total / max(1, length)
+
+    def reward(prompts: list[str], completions: list[str]) -> list[float]:
+        return [score(c) for c in completions]
+
+    return reward
+
+
+# --- callable -----------------------------------------------------------------------------------------
+def import_reward(path: str, kwargs: dict[str, Any] | None = None) -> RewardFn:
+    """The function at ``pkg.module:function`` (with ``kwargs`` bound, if any)."""
+    if not isinstance(path, str) or ":" not in path:
+        raise UserError(f"reward.path: {path!r} is not of the form 'pkg.module:function'")
+    mod_name, _, attr = path.partition(":")
+    try:
+        mod = importlib.import_module(mod_name)
+    except ImportError as e:
+        raise UserError(f"reward.path: cannot import module {mod_name!r}: {e}") from e
+    fn = getattr(mod, attr, None)
+    if not callable(fn):
+        raise UserError(f"reward.path: {mod_name!r} has no function {attr!r}")
+    if kwargs:
+        return lambda prompts, completions: fn(prompts, completions, **kwargs)
+    return fn
+
+
+# --- reward model ---------------------------------------------------------------------------------------
+def _chat(prompt: str, completion: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": prompt}, {"role": "assistant", "content": completion}]
+
+
+class RewardModel:
+    """A trained sequence-classification reward model: ``__call__`` is a :data:`RewardFn`.
+
+    Texts are formatted with the chat template exactly as TRL's ``RewardTrainer`` formatted the
+    training pairs, and scored one padded batch at a time.
+    """
+
+    def __init__(self, model, tokenizer, *, max_length: int = 1024, batch_size: int = 16):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.batch_size = batch_size
+
+    @classmethod
+    def load(cls, folder: str | Path, *, device: str = "cpu", **kw) -> RewardModel:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        model = AutoModelForSequenceClassification.from_pretrained(str(folder), use_safetensors=True)
+        tok = AutoTokenizer.from_pretrained(str(folder))
+        if tok.pad_token is None:
+            tok.pad_token = tok.eos_token
+        model.requires_grad_(False)
+        return cls(model.to(device), tok, **kw)
+
+    def to(self, device: str) -> RewardModel:
+        self.model.to(device)
+        return self
+
+    def __call__(self, prompts: list[str], completions: list[str]) -> list[float]:
+        import torch
+
+        device = next(self.model.parameters()).device
+        out: list[float] = []
+        pad = self.tokenizer.pad_token_id
+        for i in range(0, len(prompts), self.batch_size):
+            ids = [
+                self.tokenizer.apply_chat_template(_chat(p, c), tokenize=True, return_dict=True)["input_ids"][
+                    -self.max_length :
+                ]
+                for p, c in zip(
+                    prompts[i : i + self.batch_size], completions[i : i + self.batch_size], strict=True
+                )
+            ]
+            width = max(len(x) for x in ids)
+            input_ids = torch.full((len(ids), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(ids), width), dtype=torch.long)
+            for j, x in enumerate(ids):  # right padding, as TRL's preference collator
+                input_ids[j, : len(x)] = torch.tensor(x)
+                mask[j, : len(x)] = 1
+            with torch.no_grad():
+                logits = self.model(input_ids=input_ids.to(device), attention_mask=mask.to(device)).logits
+            out += [float(v) for v in logits[:, 0].float().cpu()]
+        return out
+
+    def accuracy(self, pairs: list[dict[str, str]]) -> float:
+        """Fraction of pairs where r(x, chosen) > r(x, rejected)."""
+        prompts = [p["prompt"] for p in pairs]
+        chosen = self(prompts, [p["chosen"] for p in pairs])
+        rejected = self(prompts, [p["rejected"] for p in pairs])
+        return sum(c > r for c, r in zip(chosen, rejected, strict=True)) / max(1, len(pairs))
+
+
+def _seqcls_from(base: str, seed: int):
+    """A one-logit sequence-classification model on the causal LM at ``base`` (head seeded)."""
+    import torch
+    from transformers import AutoModelForSequenceClassification
+    from trl.trainer.reward_trainer import suppress_seqcls_warning
+
+    from valuedrift.models import load_tokenizer
+
+    tok = load_tokenizer(base)
+    tok.padding_side = "right"
+    torch.manual_seed(seed)
+    with suppress_seqcls_warning():
+        model = AutoModelForSequenceClassification.from_pretrained(
+            base, num_labels=1, use_safetensors=True, dtype=torch.float32
+        )
+    model.config.pad_token_id = tok.pad_token_id
+    return model, tok
+
+
+def train_reward_model(
+    base: str,
+    pairs: list[dict[str, str]],
+    out: str | Path,
+    *,
+    steps: int = 80,
+    batch_size: int = 8,
+    learning_rate: float | None = None,
+    lora: Any = None,
+    max_length: int = 512,
+    seed: int = 0,
+    device: str = "cpu",
+    report_to: list[str] | None = None,
+    meta: dict[str, Any] | None = None,
+) -> RewardModel:
+    """Train r_φ on ``pairs`` ({prompt, chosen, rejected}) with TRL's RewardTrainer; save it to ``out``.
+
+    ``lora``: None for full fine-tuning, else a ``valuedrift.config.schema.LoraConfig`` (the adapter and
+    the score head are trained, then merged, so the saved model is a plain safetensors folder).
+    ``out/reward_meta.json`` records the pair accuracy before and after training and ``meta``.
+    """
+    import datasets
+    from datasets import Dataset
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+    from transformers.utils import logging as hf_logging
+    from trl import RewardConfig, RewardTrainer
+
+    from valuedrift import io
+
+    hf_logging.disable_progress_bar()
+    if not pairs:
+        raise UserError("reward model: the preference data is empty")
+    datasets.disable_progress_bars()
+    model, tok = _seqcls_from(base, seed)
+    before = RewardModel(model, tok, max_length=max_length).accuracy(pairs)
+    model.train()
+    peft_config = None
+    if lora is not None:
+        from peft import LoraConfig
+
+        peft_config = LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+                                 target_modules=lora.target_modules, task_type="SEQ_CLS",
+                                 modules_to_save=["score"])  # fmt: skip
+    lr = learning_rate or (1e-4 if lora is not None else 2e-5)
+    cuda = device.startswith("cuda")
+    rows = [{"prompt": [{"role": "user", "content": p["prompt"]}],
+             "chosen": [{"role": "assistant", "content": p["chosen"]}],
+             "rejected": [{"role": "assistant", "content": p["rejected"]}]} for p in pairs]  # fmt: skip
+    out = Path(out)
+    args = RewardConfig(
+        output_dir=str(out.parent / f".{out.name}.trainer"),
+        max_steps=steps,
+        per_device_train_batch_size=batch_size,
+        learning_rate=lr,
+        lr_scheduler_type="constant",
+        warmup_steps=0,
+        weight_decay=0.0,
+        save_strategy="no",
+        logging_steps=max(1, steps // 10),
+        report_to=list(report_to or []) or "none",
+        bf16=False,
+        fp16=False,
+        use_cpu=not cuda,
+        seed=seed,
+        data_seed=seed,
+        gradient_checkpointing=False,
+        max_length=max_length,
+        dataloader_num_workers=0,
+        disable_tqdm=True,
+    )
+    trainer = RewardTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
+                            processing_class=tok, peft_config=peft_config)  # fmt: skip
+    for cb in (PrinterCallback, ProgressCallback):
+        trainer.remove_callback(cb)
+    result = trainer.train()
+    trained = trainer.model
+    if peft_config is not None:
+        trained = trained.merge_and_unload()
+    trained = trained.to("cpu").eval()
+    rm = RewardModel(trained, tok, max_length=max_length)
+    after = rm.accuracy(pairs)
+    info = {"accuracy_before": before, "accuracy_after": after, "train_loss": result.training_loss,
+            "pairs": len(pairs), "steps": steps, "learning_rate": lr, **(meta or {})}  # fmt: skip
+    with io.atomic_dir(out) as tmp:
+        trained.save_pretrained(tmp, safe_serialization=True)
+        tok.save_pretrained(tmp)
+        (tmp / "reward_meta.json").write_text(json.dumps(info, indent=2, sort_keys=True))
+    log.info("reward model %s: pair accuracy %.3f -> %.3f", out, before, after)
+    return rm
+
+
+def _spec_key(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _model_reward(spec: dict[str, Any], ctx) -> RewardFn:
+    from valuedrift import io
+    from valuedrift.config.schema import DataConfig
+    from valuedrift.data.loaders import preference_pairs
+
+    allowed = {"type", "data", "base", "steps", "batch_size", "learning_rate", "lora", "max_length"}
+    unknown = set(spec) - allowed
+    if unknown:
+        raise UserError(
+            f"stage {ctx.stage.name}: params.reward: unknown key(s) {sorted(unknown)} for type 'model'"
+        )
+    if spec.get("data") is not None:
+        try:
+            data = DataConfig.model_validate(spec["data"])
+        except Exception as e:
+            raise UserError(f"stage {ctx.stage.name}: params.reward.data: {str(e).splitlines()[-1]}") from e
+    elif ctx.stage.data is not None:
+        data = ctx.stage.data
+    else:
+        raise UserError(
+            f"stage {ctx.stage.name}: params.reward.data: no preference data for the reward model"
+        )
+    which = spec.get("base", "parent")
+    if which == "parent":
+        base = ctx.stage_base() if ctx.lora else ctx.parent.path
+    elif which == "base":
+        base = ctx.base_model
+    else:
+        raise UserError(f"stage {ctx.stage.name}: params.reward.base: {which!r} is not 'parent' or 'base'")
+    use_lora = bool(spec.get("lora", ctx.lora))
+    settings = {
+        "data": data.model_dump(),
+        "base": which,
+        "base_sha256": io.sha256_weights(base) if Path(base).is_dir() else base,
+        "steps": int(spec.get("steps", 80)),
+        "batch_size": int(spec.get("batch_size", 8)),
+        "learning_rate": spec.get("learning_rate"),
+        "lora": ctx.exp.finetune.lora.model_dump() if use_lora else None,
+        "max_length": int(spec.get("max_length", ctx.stage.max_length)),
+        "seed": ctx.seed,
+    }
+    key = _spec_key(settings)
+    folder = ctx.run.path / "reward_models" / ctx.stage.name
+    meta_path = folder / "reward_meta.json"
+    if meta_path.exists() and json.loads(meta_path.read_text()).get("key") == key:
+        log.info("reward model for stage %s: cached in %s", ctx.stage.name, folder)
+        return RewardModel.load(folder, device=ctx.device, max_length=settings["max_length"])
+    pairs = preference_pairs(data)
+    return train_reward_model(
+        base,
+        pairs,
+        folder,
+        steps=settings["steps"],
+        batch_size=settings["batch_size"],
+        learning_rate=settings["learning_rate"],
+        lora=ctx.exp.finetune.lora if use_lora else None,
+        max_length=settings["max_length"],
+        seed=ctx.seed,
+        device=ctx.device,
+        report_to=list(ctx.exp.report_to),
+        meta={"key": key, "stage": ctx.stage.name, "base": which},
+    ).to(ctx.device)
+
+
+def build_reward(spec: dict[str, Any] | str | None, ctx=None) -> RewardFn:
+    """The reward function a stage's ``params.reward`` spec describes (see the module docstring).
+
+    ``ctx`` (a StageContext) is needed only by ``type: model`` (data, base checkpoint, run directory).
+    """
+    if spec is None:
+        spec = {"type": "model"}
+    if isinstance(spec, str):
+        spec = {"type": "callable", "path": spec}
+    if not isinstance(spec, dict):
+        raise UserError(f"reward: expected a mapping with a 'type', got {type(spec).__name__}")
+    kind = spec.get("type")
+    if kind == "keyword":
+        allowed = {"type", "positive", "negative", "other", "match", "normalise", "case_sensitive"}
+        unknown = set(spec) - allowed
+        if unknown:
+            raise UserError(f"reward: unknown key(s) {sorted(unknown)} for type 'keyword'")
+        return keyword_reward(**{k: v for k, v in spec.items() if k != "type"})
+    if kind == "callable":
+        return import_reward(spec.get("path", ""), spec.get("kwargs"))
+    if kind == "model":
+        if ctx is None:
+            raise UserError("reward: type 'model' is trained within a stage (no stage context given)")
+        return _model_reward(spec, ctx)
+    raise UserError(f"reward.type: {kind!r} is not one of {', '.join(REWARD_TYPES)}")
+
+
+__all__ = ["REWARD_TYPES", "RewardFn", "RewardModel", "build_reward", "import_reward", "keyword_reward",
+           "train_reward_model"]  # fmt: skip
