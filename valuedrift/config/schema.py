@@ -88,7 +88,10 @@ class StageConfig(Strict):
     steps: int = Field(..., gt=0, description="Optimizer steps in this stage.")
     batch_size: int = Field(4, gt=0, description="Examples per optimizer step.")
     learning_rate: float | None = Field(
-        None, gt=0, description="Learning rate; None takes the algorithm's documented default."
+        None,
+        gt=0,
+        description="Learning rate; None takes the algorithm's default for LoRA or full fine-tuning "
+        "(table in the valuedrift.walk docstring, e.g. sft 2e-4 / 2e-5, dpo 5e-5 / 1e-5).",
     )
     max_length: int = Field(256, gt=0, description="Truncate prompt+response to this many tokens.")
     save: SaveSchedule = Field(

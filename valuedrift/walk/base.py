@@ -5,7 +5,8 @@ An algorithm (``walk/sft.py``, ``walk/dpo.py``, ...) is an object with
 - ``name``: its registry name (``sft``, ``dpo``, ...),
 - ``data_kind``: ``"sft"`` | ``"preference"`` | ``"kto"`` | ``"prompts"`` (what its data loads as),
 - ``Params``: a pydantic model of its hyperparameters (``extra="forbid"``, documented defaults),
-- ``default_learning_rate``,
+- ``default_learning_rate`` (with LoRA) and optionally ``full_learning_rate`` (full fine-tuning; see
+  :func:`resolve_learning_rate`),
 - ``train(ctx: StageContext) -> None``: trains ``ctx.total_steps - ctx.start_step`` optimizer steps
   from ``ctx.load_policy()`` and calls ``ctx.save_checkpoint(step, model, tokenizer, optimizer)`` at
   every step in ``ctx.save_steps`` (the runner never asks it to redo a saved step).
@@ -247,7 +248,22 @@ class Algorithm:
     name: str = ""
     data_kind: str = "sft"
     Params: type[BaseModel]
-    default_learning_rate: float = 1e-4
+    default_learning_rate: float = 1e-4  # with LoRA adapters
+    full_learning_rate: float | None = None  # with full fine-tuning; None: default_learning_rate / 10
 
     def train(self, ctx: StageContext) -> None:  # pragma: no cover - interface
         raise NotImplementedError
+
+
+def resolve_learning_rate(algo: Any, stage: StageConfig, mode: str) -> float:
+    """The stage's learning rate: its own, else the algorithm's default for LoRA or full fine-tuning.
+
+    Works for any registered object (``full_learning_rate`` is optional; missing, it is a tenth of
+    ``default_learning_rate``, the usual ratio between LoRA and full fine-tuning rates).
+    """
+    if stage.learning_rate:
+        return stage.learning_rate
+    if mode == "full":
+        full = getattr(algo, "full_learning_rate", None)
+        return full if full else algo.default_learning_rate / 10
+    return algo.default_learning_rate

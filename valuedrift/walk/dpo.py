@@ -23,6 +23,7 @@ class DPO(Algorithm):
     data_kind = "preference"
     Params = DPOParams
     default_learning_rate = 5e-5
+    full_learning_rate = 1e-5
 
     def train(self, ctx: StageContext) -> None:
         from datasets import Dataset

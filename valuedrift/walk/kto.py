@@ -24,6 +24,7 @@ class KTO(Algorithm):
     data_kind = "kto"
     Params = KTOParams
     default_learning_rate = 5e-5
+    full_learning_rate = 1e-5
 
     def train(self, ctx: StageContext) -> None:
         from datasets import Dataset

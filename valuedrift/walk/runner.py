@@ -21,7 +21,7 @@ from valuedrift import __version__, io
 from valuedrift.config.schema import Experiment, StageConfig
 from valuedrift.errors import UserError
 from valuedrift.rundir import RunDir
-from valuedrift.walk.base import CheckpointRef, StageContext, merged_folder
+from valuedrift.walk.base import CheckpointRef, StageContext, merged_folder, resolve_learning_rate
 from valuedrift.walk.manifest import validate_manifest
 from valuedrift.walk.schedule import save_steps
 
@@ -113,7 +113,7 @@ def train_run(run: RunDir, exp: Experiment) -> dict[str, Any]:
             parent=parent,
             base_model=base.path,
             device=device,
-            learning_rate=stage.learning_rate or algo.default_learning_rate,
+            learning_rate=resolve_learning_rate(algo, stage, exp.finetune.mode),
             save_steps=[s for s in schedule if s > (done[-1] if done else 0)],
             start_step=done[-1] if done else 0,
             resume_from=resume,

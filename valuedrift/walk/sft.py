@@ -20,7 +20,8 @@ class SFT(Algorithm):
     name = "sft"
     data_kind = "sft"
     Params = SFTParams
-    default_learning_rate = 2e-4  # LoRA; see walk/__init__.py for full fine-tuning
+    default_learning_rate = 2e-4
+    full_learning_rate = 2e-5
 
     def train(self, ctx: StageContext) -> None:
         from datasets import Dataset

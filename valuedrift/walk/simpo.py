@@ -25,6 +25,7 @@ class SimPO(Algorithm):
     data_kind = "preference"
     Params = SimPOParams
     default_learning_rate = 5e-5
+    full_learning_rate = 1e-5
 
     def train(self, ctx: StageContext) -> None:
         from datasets import Dataset
