@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "valuedrift.cli.analyze_cmd",
     "valuedrift.cli.judge_cmd",
     "valuedrift.cli.judge_eval_cmd",
+    "valuedrift.cli.data_cmd",
 ]
 
 
