@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from valuedrift.config.schema import GenerationConfig, SamplingConfig
-from valuedrift.errors import UserError
+from valuedrift.errors import ExternalFailure, UserError
 from valuedrift.generate.base import Request, messages_for, requests_for, rows_for, sampling_key
 from valuedrift.generate.cache import GenerationCache, row_key, weights_key
 from valuedrift.generate.registry import get_generator
@@ -118,6 +118,8 @@ def generate_run(
             progress.update(task, description=f"checkpoint {k}/{len(todo)} {entry['id']}")
             try:
                 answers = gen.answer(entry, reqs)
+            except ExternalFailure:
+                raise  # a server or disk problem: the next checkpoints would fail alike
             except UserError as e:
                 log.error("%s", e.line())
                 stats["failed"].append(e.line())
