@@ -1,19 +1,24 @@
 """The ``vllm`` back end (optional extra ``valuedrift[vllm]``, CUDA): one offline engine per series.
 
 - LoRA checkpoints are ``LoRARequest``s on the one engine (``enable_lora``); switching is free.
-- Full checkpoints are loaded **in place**: their safetensors are streamed into the running model on
-  every worker (``LLM.collective_rpc`` with a loader function calling ``model.load_weights``), and the
-  prefix cache is reset so no KV block computed with the old weights is reused.
-- Stale-weight guard: after each in-place load, the greedy next-token log-probs of a fixed probe
-  prompt must change whenever the checkpoint's hash changed; otherwise the load did not take effect
-  and generation stops with an error rather than mislabel old weights.
+- Full checkpoints are loaded **in place**: a worker extension (``worker_extension_cls``, the
+  mechanism of vLLM's RLHF examples) streams their safetensors into the live model on every worker
+  with ``model.load_weights``, called through ``LLM.collective_rpc``; then the prefix cache is reset
+  so no KV block computed with the old weights is reused.
+- Stale-weight guard: a fingerprint (greedy next-token top-5 log-probs of a fixed probe prompt) is
+  taken after every load. It must differ from the previous weights' fingerprint when the hash
+  differs, and equal the fingerprint recorded earlier for the same hash (the base model's from
+  engine start-up); otherwise the reload did not take effect and generation stops with an error
+  rather than label old weights with a new checkpoint's name.
 - ``n`` samples of a prompt come from one request (``SamplingParams(n=..., seed=...)``), seeded per
-  prompt; vLLM's per-request seeding makes a re-run reproduce the same text.
+  prompt, so a re-run reproduces the same text (vLLM seeds each request's own generator).
+
+Engine arguments (``gpu_memory_utilization``, ``max_model_len``, ``dtype``, ``max_loras``...) pass
+through ``generation.options``.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +28,33 @@ from valuedrift.generate.base import Answer, Request, messages_for
 from valuedrift.generate.hf import check_checkpoint
 
 PROBE = [{"role": "user", "content": "Name one colour."}]
+EXTENSION = f"{__name__}.WeightLoader"
 
 
-def _load_safetensors(worker, files: list[str]) -> int:
-    """Runs inside each vLLM worker: stream safetensors into the live model."""
-    from safetensors.torch import load_file
+class WeightLoader:
+    """vLLM worker extension: methods mixed into every worker, called via ``collective_rpc``."""
 
-    model = worker.model_runner.model
-    n = 0
-    for f in files:
-        n += len(model.load_weights(load_file(f).items()) or [])
-    return n
+    def valuedrift_load_safetensors(self, files: list[str]) -> int:
+        """Copy the tensors of ``files`` into the running model; returns how many were loaded."""
+        from safetensors.torch import load_file
+
+        model = self.model_runner.model  # type: ignore[attr-defined]
+        n = 0
+        for f in files:
+            n += len(model.load_weights(weights=list(load_file(f).items())) or [])
+        try:  # re-apply post-load transforms (quantised layouts) as vLLM's RLHF example does
+            from vllm.model_executor.model_loader.utils import process_weights_after_loading
+
+            process_weights_after_loading(model, self.model_config, self.device)  # type: ignore[attr-defined]
+        except ImportError:
+            pass
+        return n
+
+
+def _same(a: tuple, b: tuple, tol: float = 2e-3) -> bool:
+    return [k for k, _ in a] == [k for k, _ in b] and all(
+        abs(x - y) <= tol for (_, x), (_, y) in zip(a, b, strict=True)
+    )
 
 
 class VLLMGenerator:
@@ -51,59 +72,79 @@ class VLLMGenerator:
         self.base_path = str(resolve(base_model))
         self.trust_remote_code = trust_remote_code
         self.llm = None
-        self._weights: str | None = None
+        self._weights: str | None = None  # folder whose full weights are live
+        self._weights_key: str | None = None  # its content hash (or folder)
+        self._fingerprints: dict[str, tuple] = {}  # weights key -> probe fingerprint
         self._lora_ids: dict[str, int] = {}
-        self._fingerprint: tuple | None = None
+        self.reloads = 0
 
     def _engine(self):
         if self.llm is None:
             from vllm import LLM
 
-            # the in-place loader is a function sent to the workers
-            os.environ.setdefault("VLLM_ALLOW_INSECURE_SERIALIZATION", "1")
             opts = dict(self.cfg.options)
             self.llm = LLM(
                 model=self.base_path,
                 enable_lora=bool(opts.pop("enable_lora", True)),
                 max_lora_rank=int(opts.pop("max_lora_rank", 64)),
                 trust_remote_code=self.trust_remote_code,
+                worker_extension_cls=EXTENSION,
                 seed=0,
                 **opts,
             )
-            self._weights = self.base_path
+            self._weights = self._weights_key = self.base_path
+            self._fingerprints[self.base_path] = self._probe()
         return self.llm
 
     def _probe(self) -> tuple:
         from vllm import SamplingParams
 
-        out = self._engine().chat(
-            [PROBE], SamplingParams(max_tokens=1, temperature=0, logprobs=5), use_tqdm=False
-        )
+        out = self.llm.chat([PROBE], SamplingParams(max_tokens=1, temperature=0, logprobs=5), use_tqdm=False)
         lp = out[0].outputs[0].logprobs[0]
-        return tuple(sorted((k, round(v.logprob, 4)) for k, v in lp.items()))
+        return tuple(sorted((int(k), float(v.logprob)) for k, v in lp.items()))
 
-    def _load_full(self, entry: dict[str, Any], folder: Path) -> None:
+    def _load_full(self, cid: str, folder: Path, key: str) -> None:
+        """Load ``folder``'s weights in place and check the load took effect (see module docstring)."""
         if self._weights == str(folder):
             return
         llm = self._engine()
-        before = self._probe()
+        before = self._fingerprints.get(self._weights_key or "")
         files = sorted(str(f) for f in folder.glob("model*.safetensors"))
-        llm.collective_rpc(_load_safetensors, args=(files,))
+        try:
+            loaded = llm.collective_rpc("valuedrift_load_safetensors", args=(files,))
+        except Exception as e:
+            raise UserError(f"checkpoint {cid}: in-place weight load failed: {str(e).splitlines()[0]}") from e
+        if not all(loaded):
+            raise UserError(f"checkpoint {cid}: no weights of {folder} matched the engine's model")
         llm.reset_prefix_cache()
+        self.reloads += 1
         after = self._probe()
-        if after == before and entry.get("sha256") != getattr(self, "_sha", None):
+        known = self._fingerprints.get(key)
+        stale = (known is not None and not _same(after, known)) or (
+            key != self._weights_key and before is not None and _same(after, before) and known is None
+        )
+        if stale:
+            self._weights = self._weights_key = None  # unknown state: force a reload next time
             raise UserError(
-                f"checkpoint {entry['id']}: in-place weight reload did not change the model's outputs "
-                "(stale weights); refusing to label old weights with this checkpoint"
+                f"checkpoint {cid}: the in-place weight reload did not take effect (stale weights); "
+                "refusing to label old weights with this checkpoint"
             )
-        self._weights = str(folder)
-        self._sha = entry.get("sha256")
+        self._fingerprints[key] = after
+        self._weights, self._weights_key = str(folder), key
 
     def _lora(self, entry: dict[str, Any], folder: Path):
         from vllm.lora.request import LoRARequest
 
+        from valuedrift.models import resolve
+
+        base = entry.get("base")
+        if base and str(resolve(str(base))) != self.base_path:
+            raise UserError(
+                f"checkpoint {entry['id']}: the vllm back end serves adapters of {self.base_model} only, "
+                f"not of {base}"
+            )
         if self._weights != self.base_path:
-            self._load_full({"id": "base", "sha256": None}, Path(self.base_path))
+            self._load_full("base", Path(self.base_path), self.base_path)
         lid = self._lora_ids.setdefault(str(folder), len(self._lora_ids) + 1)
         return LoRARequest(entry["id"], lid, str(folder))
 
@@ -118,14 +159,16 @@ class VLLMGenerator:
                 f"checkpoint {checkpoint['id']}: the vllm back end needs local checkpoint folders"
             )
         llm = self._engine()
-        lora = self._lora(checkpoint, folder) if checkpoint.get("adapter") else None
-        if lora is None:
-            self._load_full(checkpoint, folder)
-        # one request per prompt with n samples; answers come back in sample order
-        by_prompt: dict[str, list[Request]] = {}
+        if checkpoint.get("adapter"):
+            lora = self._lora(checkpoint, folder)
+        else:
+            lora = None
+            self._load_full(checkpoint["id"], folder, str(checkpoint.get("sha256") or folder))
+        # one request per prompt with n samples; its outputs are the samples in order
+        groups: dict[str, list[Request]] = {}
         for r in reqs:
-            by_prompt.setdefault(r.prompt_id, []).append(r)
-        groups = list(by_prompt.values())
+            groups.setdefault(r.prompt_id, []).append(r)
+        order = [sorted(g, key=lambda r: r.sample) for g in groups.values()]
         params = [
             SamplingParams(
                 n=len(g),
@@ -134,14 +177,14 @@ class VLLMGenerator:
                 max_tokens=sampling.max_new_tokens,
                 seed=g[0].seed % (2**31),
             )
-            for g in groups
+            for g in order
         ]
         outs = llm.chat(
-            [messages_for(g[0].question, sampling) for g in groups], params, lora_request=lora, use_tqdm=False
+            [messages_for(g[0].question, sampling) for g in order], params, lora_request=lora, use_tqdm=False
         )
         answers: dict[tuple[str, int], Answer] = {}
-        for g, out in zip(groups, outs, strict=True):
-            for r, o in zip(sorted(g, key=lambda r: r.sample), out.outputs, strict=True):
+        for g, out in zip(order, outs, strict=True):
+            for r, o in zip(g, out.outputs, strict=True):
                 answers[(r.prompt_id, r.sample)] = Answer(
                     o.text.strip(), len(o.token_ids), "length" if o.finish_reason == "length" else "stop"
                 )
