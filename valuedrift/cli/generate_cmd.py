@@ -35,13 +35,13 @@ def register(app: typer.Typer) -> None:
         """Sample answers to the evaluation prompts for every checkpoint; skips complete checkpoints."""
         from valuedrift.generate.run import generate_run
         from valuedrift.rundir import RunDir
+        from valuedrift.walk.manifest import load_manifest
 
+        series = load_manifest(manifest) if manifest is not None else None  # before creating anything
         run = RunDir(run_dir, create=True)
         exp = load_run_config(run, config, set_)
-        if manifest is not None:
-            from valuedrift.walk.manifest import load_manifest
-
-            run.write_manifest(load_manifest(manifest))
+        if series is not None:
+            run.write_manifest(series)
         stats = generate_run(run, exp)
         console.print(
             f"[green]ok[/]: {stats['checkpoints']} checkpoints ({stats['skipped']} already done), "
