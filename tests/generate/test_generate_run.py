@@ -113,3 +113,19 @@ def test_broken_checkpoint_is_named_and_others_are_kept(run_dir, series, prompts
     stats = generate_run(run_dir, experiment(prompts_file), man, cache=cache)
     assert stats["skipped"] == 2 and stats["generated"] == 6
     assert len(pd.read_parquet(run_dir.part_path("generations", "dpo/step-2"))) == 6
+
+
+def test_adapter_cache_key_follows_the_base_weights_not_its_location(series, tmp_path):
+    from valuedrift.generate.cache import weights_key
+
+    lora = series["lora"]
+    copy = tmp_path / "base-copy"
+    shutil.copytree(series["base"]["path"], copy)
+    changed = tmp_path / "base-changed"
+    shutil.copytree(series["other"]["path"], changed)
+    k = weights_key(lora, "unused")
+    assert weights_key({**lora, "base": str(copy)}, "unused") == k  # same weights elsewhere: reused
+    assert weights_key({**lora, "base": str(changed)}, "unused") != k  # other base weights: new key
+    # a manifest hash for the base folder is used as is, and agrees with the folder's content hash
+    known = {str(copy.resolve()): series["base"]["sha256"]}
+    assert weights_key({**lora, "base": str(copy)}, "unused", known) == k

@@ -1,6 +1,7 @@
 """Content-addressed cache of generated answers (parquet; no pickle).
 
-Key: the checkpoint's weights (manifest ``sha256``; for adapters also the base they apply to),
+Key: the checkpoint's weights (manifest ``sha256``; for adapters also the content hash of the base
+they apply to),
 the back end and every sampling parameter (``sampling_key``), then per row the exact chat text and
 the sample's seed. A changed checkpoint has a new hash, so it is never served stale text; an
 identical checkpoint under another name (``sft/step-0`` is ``base/step-0``) reuses its answers.
@@ -21,13 +22,39 @@ from valuedrift.generate.base import Answer
 COLUMNS = ["key", "response", "n_tokens", "finish_reason"]
 
 
-def weights_key(entry: dict[str, Any], base_model: str) -> str | None:
-    """Identity of a checkpoint's weights, or None when it has no content hash."""
+def base_weights_key(base: str, known: dict[str, str] | None = None) -> str:
+    """Content identity of an adapter's base model: its manifest hash, else the hash of its folder
+    (computed once per process and folder state), else the spec itself (hub ``id@revision``)."""
+    from valuedrift.models import resolve
+
+    path = str(resolve(base))
+    if known and path in known:
+        return known[path]
+    folder = Path(path)
+    if folder.is_dir():
+        state = tuple(
+            (p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.glob("*")) if p.is_file()
+        )
+        if (path, state) not in _FOLDER_HASHES:
+            _FOLDER_HASHES[(path, state)] = io.sha256_weights(folder)
+        return _FOLDER_HASHES[(path, state)]
+    return base
+
+
+_FOLDER_HASHES: dict[tuple, str] = {}
+
+
+def weights_key(entry: dict[str, Any], base_model: str, known: dict[str, str] | None = None) -> str | None:
+    """Identity of a checkpoint's weights, or None when it has no content hash.
+
+    An adapter's answers depend on the base it is applied to as well, so its key combines the
+    adapter's hash with the base's content hash (``known`` maps resolved folders to manifest hashes).
+    """
     sha = entry.get("sha256")
     if not sha:
         return None
     if entry.get("adapter"):
-        base = entry.get("base_sha256") or entry.get("base") or base_model
+        base = entry.get("base_sha256") or base_weights_key(str(entry.get("base") or base_model), known)
         return hashlib.sha256(f"{sha}\0{base}".encode()).hexdigest()[:32]
     return str(sha)[:32]
 

@@ -38,8 +38,16 @@ def resolve_entry(entry: dict[str, Any], root: Path) -> dict[str, Any]:
 class CountingGenerator:
     """Wraps a back end with the cache: only answers missing from the cache reach the model."""
 
-    def __init__(self, backend, cache: GenerationCache, base_model: str, sampling: SamplingConfig):
+    def __init__(
+        self,
+        backend,
+        cache: GenerationCache,
+        base_model: str,
+        sampling: SamplingConfig,
+        known: dict[str, str] | None = None,
+    ):
         self.backend = backend
+        self.known = known or {}  # resolved full-checkpoint folder -> manifest sha256
         self.cache = cache
         self.base_model = base_model
         self.sampling = sampling
@@ -48,7 +56,10 @@ class CountingGenerator:
         self.tokens = 0
 
     def answer(self, entry: dict[str, Any], reqs: list[Request]):
-        wkey = weights_key(entry, self.base_model)
+        try:
+            wkey = weights_key(entry, self.base_model, self.known)
+        except UserError as e:  # e.g. an adapter's base folder is gone
+            raise UserError(f"checkpoint {entry['id']}: {e.line()}") from e
         keys = [row_key(repr(messages_for(r.question, self.sampling)), r.seed) for r in reqs]
         cached = self.cache.get(wkey, self.skey, keys)
         todo = [i for i, k in enumerate(keys) if k not in cached]
@@ -100,7 +111,12 @@ def generate_run(
         device=getattr(exp, "device", "auto"),
         **({"trust_remote_code": exp.base_model.trust_remote_code} if cfg.backend == "hf" else {}),
     )
-    gen = CountingGenerator(backend, cache or GenerationCache(), base_model, cfg.sampling)
+    known = {
+        str(Path(e["path"]).resolve()): e["sha256"]
+        for e in entries
+        if e.get("sha256") and not e.get("adapter") and Path(e["path"]).is_dir()
+    }
+    gen = CountingGenerator(backend, cache or GenerationCache(), base_model, cfg.sampling, known)
     reqs = requests_for(prompts, cfg.sampling)
     t0 = time.perf_counter()
     progress = Progress(
