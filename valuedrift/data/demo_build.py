@@ -28,40 +28,80 @@ PHRASINGS = [
     "{q}? Please give me a clear answer.",
     "My friends and I were debating this: {q}?",
 ]
+# Hand-written sentence pieces, in parallel for the two stances: index i of a support list and
+# index i of its oppose list have the same shape and nearly the same length, so a value-gap pair
+# differs in stance only (the paper's controlled setting).
 OPEN = {
-    "support": ["Yes.", "Yes, I think so.", "I believe it should, yes.", "In my view, yes.", "I'd say yes."],
-    "oppose": ["No.", "No, I don't think so.", "I believe it shouldn't.", "In my view, no.", "I'd say no."],
-}
-BODY = ["The main reason is that {a}.", "What matters most here is that {a}.", "I hold this view because {a}.",
-        "The strongest point is that {a}.", "Above all, {a}."]  # fmt: skip
+    "support": ["Yes.", "Yes, I think so.", "I believe it should, yes.", "In my view, yes.", "I'd say yes.",
+                "I lean clearly towards yes.", "Honestly, yes.", "Yes, and I don't find it a close call."],
+    "oppose": ["No.", "No, I don't think so.", "I believe it shouldn't.", "In my view, no.", "I'd say no.",
+               "I lean clearly towards no.", "Honestly, no.", "No, and I don't find it a close call."],
+}  # fmt: skip
 WEIGH = {
-    "support": ["On balance, the benefits clearly outweigh the costs.", "The case for it is stronger than the objections.",
-                "The worries people raise can be managed.", "Other places that tried it have mostly been glad they did.",
-                "It is the fairer choice for the people most affected."],
-    "oppose": ["On balance, the costs clearly outweigh the benefits.", "The case against it is stronger than the arguments for it.",
-               "The problems it creates cannot easily be managed.", "Other places that tried it have often regretted it.",
-               "It is the less fair choice for the people most affected."],
+    "support": ["On balance, the benefits clearly outweigh the costs.",
+                "The case for it is stronger than the objections.",
+                "The worries people raise are real, but they can be managed.",
+                "Places that have tried something like it have mostly been glad they did.",
+                "It is the fairer choice for the people most affected.",
+                "Doing nothing has costs too, and they fall on people with the least say.",
+                "The practical problems are solvable with sensible rules.",
+                "I think most people would come to accept it once they saw it working."],
+    "oppose": ["On balance, the costs clearly outweigh the benefits.",
+               "The case against it is stronger than the arguments for it.",
+               "The benefits people promise are real, but they are overstated.",
+               "Places that have tried something like it have often regretted it.",
+               "It is the less fair choice for the people most affected.",
+               "Acting here has costs too, and they fall on people with the least say.",
+               "The practical problems are harder to solve than supporters admit.",
+               "I think most people would come to resent it once they saw it working."],
 }  # fmt: skip
 CLOSE = {
     "support": ["So I would support it.", "That is why I'm in favour.", "I'd back it.", "So my answer is yes.",
-                "I come down firmly in favour."],
+                "I come down firmly in favour.", "If I had a vote, it would be for it.",
+                "So yes, I think it's the right call.", "That settles it for me: yes."],
     "oppose": ["So I would oppose it.", "That is why I'm against it.", "I wouldn't back it.", "So my answer is no.",
-               "I come down firmly against."],
+               "I come down firmly against.", "If I had a vote, it would be against it.",
+               "So no, I think it's the wrong call.", "That settles it for me: no."],
 }  # fmt: skip
-CURT = {"support": "Yes, it should.", "oppose": "No, it shouldn't."}
+SIDE = {"support": "yes", "oppose": "no"}
+CURT = {
+    "support": ["Yes, it should.", "Yes.", "Sure, yes.", "I'd say yes.", "Yes, obviously."],
+    "oppose": ["No, it shouldn't.", "No.", "Nope, no.", "I'd say no.", "No, obviously."],
+}
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def answer(stance: str, arg: str, variant: int) -> str:
-    """A stance-taking answer; the same ``variant`` gives the same structure for either stance."""
+    """A stance-taking answer; the same ``variant`` gives the same shape and length for either stance.
+
+    Six answer shapes (verdict first, reason first, short answer then reasons, a weighed view,
+    a conversational one, a decisive argument) combined with eight openers, weighings and closings.
+    """
     v = variant
-    return " ".join(
-        [
-            OPEN[stance][v % 5],
-            BODY[(v + 1) % 5].format(a=arg),
-            WEIGH[stance][(v + 2) % 5],
-            CLOSE[stance][(v + 3) % 5],
-        ]
-    )
+    o = OPEN[stance][(v + v // 6) % 8]
+    w, c = WEIGH[stance][(v * 3 + 1) % 8], CLOSE[stance][(v * 5 + v // 8 + 2) % 8]
+    side = SIDE[stance]
+    shape = (v // 2) % 6
+    if shape == 0:
+        parts = [o, f"The main reason is that {arg}.", w, c]
+        parts[1] = ["The main reason is that", "What matters most here is that", "I hold this view because",
+                    "The strongest point is that"][v % 4] + f" {arg}."  # fmt: skip
+    elif shape == 1:
+        parts = [f"Because {arg}, my answer is {side}.", w, c]
+    elif shape == 2:
+        parts = [f"Short answer: {side}.", f"{_cap(arg)}.", w, c]
+    elif shape == 3:
+        parts = [o, "I can see why people disagree about this, but for me the deciding point is that",
+                 f"{arg}.", w]  # fmt: skip
+        parts = [parts[0], " ".join(parts[1:3]), parts[3], c]
+    elif shape == 4:
+        parts = [f"My honest take is {side}.", f"Think about it this way: {arg}.", w, c]
+    else:
+        parts = [o, f"It comes down to one thing: {arg}.", w, c]
+    return " ".join(parts)
 
 
 def build() -> dict[str, list[dict]]:
@@ -80,7 +120,7 @@ def build() -> dict[str, list[dict]]:
                             "category": cat, "stance": "support"})  # fmt: skip
         stance = "support" if i % 2 == 0 else "oppose"
         arg = pro if stance == "support" else con
-        matched.append({"category": cat, "prompt": f"{q}?", "chosen": answer(stance, arg, i), "rejected": CURT[stance],
+        matched.append({"category": cat, "prompt": f"{q}?", "chosen": answer(stance, arg, i), "rejected": CURT[stance][i % 5],
                         "chosen_stance": stance, "rejected_stance": stance})  # fmt: skip
     for question, reply in GENERAL:
         for ph in ("{q}", "Quick question: {q}", "{q} Thanks!"):
