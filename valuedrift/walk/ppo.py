@@ -58,23 +58,23 @@ class PPOParams(BaseModel):
     cliprange: float = Field(0.2, gt=0, description="ε: clip range of the policy ratio.")
     cliprange_value: float = Field(0.2, gt=0, description="ε_v: clip range of the value update.")
     vf_coef: float = Field(0.1, ge=0, description="Weight of the value loss.")
-    ppo_epochs: int = Field(4, gt=0, description="Passes over each rollout batch.")
+    ppo_epochs: int = Field(2, gt=0, description="Passes over each rollout batch.")
     rollout_batch_size: int | None = Field(
         None, gt=0, description="Prompts sampled per step; None: the stage's batch_size."
     )
     mini_batch_size: int | None = Field(
         None, gt=0, description="Rollouts per optimizer step; None: the whole rollout batch."
     )
-    max_new_tokens: int = Field(64, gt=0, description="Most tokens per sampled completion.")
-    temperature: float = Field(0.7, gt=0, description="Sampling temperature (also used in the log-probs).")
+    max_new_tokens: int = Field(48, gt=0, description="Most tokens per sampled completion.")
+    temperature: float = Field(1.0, gt=0, description="Sampling temperature (also used in the log-probs).")
     missing_eos_penalty: float | None = Field(
         None, ge=0, description="Subtract this from the score of a completion that never ends (Huang et al.)."
     )
     max_grad_norm: float = Field(1.0, gt=0, description="Gradient clipping norm.")
     reward: dict[str, Any] | str | None = Field(
-        None,
-        description="Reward spec (walk/reward.py): {type: model|keyword|callable, ...}; "
-        "None: a reward model trained on the stage's preference data.",
+        default_factory=lambda: {"type": "model", "reward_steps": 30},
+        description="Reward spec (walk/reward.py): {type: model|keyword|callable, ...}; default: a "
+        "reward model trained for 30 steps on the stage's preference data (None: the same, 30 steps).",
     )
 
 

@@ -4,19 +4,21 @@ A reward function scores completions: ``RewardFn(prompts, completions) -> scores
 pair; prompts are the user's questions, completions the assistant's replies as plain text).
 ``build_reward(spec, ctx)`` makes one from a stage's ``params.reward`` spec:
 
-- ``{"type": "model"}`` (the default of PPO): a reward model r_φ(x, y) — a sequence-classification
-  head (one logit) on the stage's starting policy (``base: parent``, default) or the base model
-  (``base: base``) — trained on preference pairs (``data``: a DataConfig; default the stage's own
-  data) with TRL's ``RewardTrainer``, i.e. the Bradley–Terry loss −log σ(r_φ(x, y_w) − r_φ(x, y_l))
-  (Ouyang et al. 2022, Eq. 1). Options: ``steps`` (80), ``batch_size`` (8), ``learning_rate``
-  (1e-4 LoRA / 2e-5 full), ``lora`` (default: the experiment's finetune mode; the adapter is merged
-  before saving), ``max_length`` (the stage's). It is saved as safetensors in
-  ``<run>/reward_models/<stage>/`` with the spec's hash; a resumed or re-run stage loads it instead of
-  training it again (a changed spec or parent retrains it).
-- ``{"type": "keyword", "positive": [...], "negative": [...]}``: a programmatic reward for tests and
-  demos: +1 per occurrence of a positive keyword, −1 per negative one, ``other`` (default 0) per
-  whitespace-separated word holding none; divided by the completion's length in ``normalise`` units
-  (``words``, default; ``chars``; or ``none``). ``match``: ``word`` (whole words, default) or
+- ``{"type": "model"}`` (the default of PPO): a reward model r_φ(x, y) — an
+  ``AutoModelForSequenceClassification`` head (num_labels=1) on the stage's starting policy
+  (``base: parent``, default; with LoRA the merged full-model folder ``ctx.stage_base()``) or the base
+  model (``base: base``) — trained on preference pairs (``data``: a DataConfig; default the stage's
+  own data) with TRL's ``RewardTrainer``, i.e. the Bradley–Terry loss −log σ(r_φ(x, y_w) − r_φ(x, y_l))
+  (Ouyang et al. 2022, Eq. 1). Options: ``reward_steps`` (alias ``steps``; 30), ``batch_size`` (8),
+  ``learning_rate`` (1e-4 LoRA / 2e-5 full), ``lora`` (default: the experiment's finetune mode; the
+  adapter is merged before saving), ``max_length`` (the stage's). It is saved atomically as
+  safetensors in ``<run>/checkpoints/<stage>/_reward/`` with the spec's hash; a resumed or re-run
+  stage loads it instead of training it again (a changed spec or parent retrains it).
+- ``{"type": "keyword", "words": [...], "avoid": [...]}`` (aliases ``positive`` / ``negative``): a
+  programmatic reward for tests and demos: +1 per occurrence of a word in ``words``, −1 per
+  occurrence of one in ``avoid``, ``other`` (default 0) per whitespace-separated word holding none;
+  divided by the completion's length in ``normalise`` units (``words``, default; ``chars``; or
+  ``none``), then multiplied by ``scale`` (1.0). ``match``: ``word`` (whole words, default) or
   ``substring``; ``case_sensitive`` (false).
 - ``{"type": "callable", "path": "pkg.module:function", "kwargs": {...}}``: any Python function
   with the ``RewardFn`` signature (extra ``kwargs`` are passed to it). A bare ``"pkg.module:function"``
@@ -29,6 +31,8 @@ import hashlib
 import importlib
 import json
 import logging
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,11 +55,12 @@ def keyword_reward(
     match: str = "word",
     normalise: str = "words",
     case_sensitive: bool = False,
+    scale: float = 1.0,
 ) -> RewardFn:
     """+1 per positive keyword, −1 per negative one, ``other`` per word with none, over the length.
 
-    score(y) = (n_pos(y) − n_neg(y) + other · n_plain(y)) / max(1, |y|), where |y| counts words
-    (``normalise="words"``), characters (``"chars"``) or is 1 (``"none"``).
+    score(y) = scale · (n_pos(y) − n_neg(y) + other · n_plain(y)) / max(1, |y|), where |y| counts
+    words (``normalise="words"``), characters (``"chars"``) or is 1 (``"none"``).
     """
     if match not in ("word", "substring"):
         raise UserError(f"reward.match: {match!r} is not 'word' or 'substring'")
@@ -80,9 +85,9 @@ def keyword_reward(
             n_pos, n_neg = count(piece, pos), count(piece, neg)
             total += n_pos - n_neg if n_pos or n_neg else other
         if normalise == "none":
-            return total
+            return scale * total
         length = len(units) if normalise == "words" else len(completion)
-        return total / max(1, length)
+        return scale * total / max(1, length)
 
     def reward(prompts: list[str], completions: list[str]) -> list[float]:
         return [score(c) for c in completions]
@@ -199,7 +204,7 @@ def train_reward_model(
     pairs: list[dict[str, str]],
     out: str | Path,
     *,
-    steps: int = 80,
+    steps: int = 30,
     batch_size: int = 8,
     learning_rate: float | None = None,
     lora: Any = None,
@@ -243,8 +248,9 @@ def train_reward_model(
              "chosen": [{"role": "assistant", "content": p["chosen"]}],
              "rejected": [{"role": "assistant", "content": p["rejected"]}]} for p in pairs]  # fmt: skip
     out = Path(out)
+    scratch = tempfile.mkdtemp(prefix="valuedrift-reward-")  # TrainingArguments needs one; nothing saved
     args = RewardConfig(
-        output_dir=str(out.parent / f".{out.name}.trainer"),
+        output_dir=scratch,
         max_steps=steps,
         per_device_train_batch_size=batch_size,
         learning_rate=lr,
@@ -259,7 +265,7 @@ def train_reward_model(
         use_cpu=not cuda,
         seed=seed,
         data_seed=seed,
-        gradient_checkpointing=False,
+        activation_checkpointing=False,
         max_length=max_length,
         dataloader_num_workers=0,
         disable_tqdm=True,
@@ -268,7 +274,10 @@ def train_reward_model(
                             processing_class=tok, peft_config=peft_config)  # fmt: skip
     for cb in (PrinterCallback, ProgressCallback):
         trainer.remove_callback(cb)
-    result = trainer.train()
+    try:
+        result = trainer.train()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     trained = trainer.model
     if peft_config is not None:
         trained = trained.merge_and_unload()
@@ -294,7 +303,8 @@ def _model_reward(spec: dict[str, Any], ctx) -> RewardFn:
     from valuedrift.config.schema import DataConfig
     from valuedrift.data.loaders import preference_pairs
 
-    allowed = {"type", "data", "base", "steps", "batch_size", "learning_rate", "lora", "max_length"}
+    allowed = {"type", "data", "base", "steps", "reward_steps", "batch_size", "learning_rate", "lora",
+               "max_length"}  # fmt: skip
     unknown = set(spec) - allowed
     if unknown:
         raise UserError(
@@ -323,7 +333,7 @@ def _model_reward(spec: dict[str, Any], ctx) -> RewardFn:
         "data": data.model_dump(),
         "base": which,
         "base_sha256": io.sha256_weights(base) if Path(base).is_dir() else base,
-        "steps": int(spec.get("steps", 80)),
+        "steps": int(spec.get("reward_steps", spec.get("steps", 30))),
         "batch_size": int(spec.get("batch_size", 8)),
         "learning_rate": spec.get("learning_rate"),
         "lora": ctx.exp.finetune.lora.model_dump() if use_lora else None,
@@ -331,7 +341,7 @@ def _model_reward(spec: dict[str, Any], ctx) -> RewardFn:
         "seed": ctx.seed,
     }
     key = _spec_key(settings)
-    folder = ctx.run.path / "reward_models" / ctx.stage.name
+    folder = ctx.run.checkpoints / ctx.stage.name / "_reward"
     meta_path = folder / "reward_meta.json"
     if meta_path.exists() and json.loads(meta_path.read_text()).get("key") == key:
         log.info("reward model for stage %s: cached in %s", ctx.stage.name, folder)
@@ -366,11 +376,21 @@ def build_reward(spec: dict[str, Any] | str | None, ctx=None) -> RewardFn:
         raise UserError(f"reward: expected a mapping with a 'type', got {type(spec).__name__}")
     kind = spec.get("type")
     if kind == "keyword":
-        allowed = {"type", "positive", "negative", "other", "match", "normalise", "case_sensitive"}
+        allowed = {"type", "words", "avoid", "positive", "negative", "other", "match", "normalise",
+                   "case_sensitive", "scale"}  # fmt: skip
         unknown = set(spec) - allowed
         if unknown:
             raise UserError(f"reward: unknown key(s) {sorted(unknown)} for type 'keyword'")
-        return keyword_reward(**{k: v for k, v in spec.items() if k != "type"})
+        kw = {k: v for k, v in spec.items() if k != "type"}
+        for alias, name in (("words", "positive"), ("avoid", "negative")):
+            if alias in kw:
+                if name in kw:
+                    raise UserError(f"reward: give '{alias}' or '{name}', not both")
+                kw[name] = kw.pop(alias)
+        for name in ("positive", "negative"):
+            if isinstance(kw.get(name), str):
+                kw[name] = [kw[name]]
+        return keyword_reward(**kw)
     if kind == "callable":
         return import_reward(spec.get("path", ""), spec.get("kwargs"))
     if kind == "model":
