@@ -81,3 +81,24 @@ def test_missing_and_corrupted_checkpoints_are_named(tiny_model, series, tmp_pat
     not_adapter = {**series["lora"], "id": "kto/step-1", "path": series["other"]["path"]}
     with pytest.raises(UserError, match=r"checkpoint kto/step-1: .* is not a LoRA adapter folder"):
         gen.answer(not_adapter, REQS, SAMPLING)
+
+
+def test_seeded_sampler_draws_from_softmax_over_temperature_within_top_p():
+    import torch
+
+    from valuedrift.generate.hf import SeededSampler
+
+    logits = torch.tensor([2.0, 1.0, 0.5, -1.0, -3.0])
+    n = 4000
+    seeds = list(range(n))
+    picks = SeededSampler(seeds, 0.7, 1.0)(None, logits.repeat(n, 1)).argmax(-1)
+    freq = torch.bincount(picks, minlength=5).double() / n
+    expect = torch.softmax(logits / 0.7, -1).double()
+    assert torch.allclose(freq, expect, atol=0.025), (freq, expect)
+    # one row alone draws what it drew in the batch: batch-mates do not shift its randomness
+    alone = SeededSampler(seeds[17:18], 0.7, 1.0)(None, logits[None]).argmax(-1)
+    assert alone.item() == picks[17].item()
+    # top-p: only the smallest set of top tokens whose mass reaches p can be drawn
+    nucleus = SeededSampler(seeds, 1.0, 0.75)(None, logits.repeat(n, 1)).argmax(-1)
+    p = torch.softmax(logits, -1)
+    assert p[0] < 0.75 <= p[0] + p[1] and set(nucleus.tolist()) == {0, 1}

@@ -2,10 +2,13 @@
 
 - **Batching**: prompts sorted by length, left-padded, batch size from free memory (RAM on CPU,
   free CUDA memory on GPU), stop at end of turn.
-- **Reproducible sampling**: sampling is done with the Gumbel-max trick inside a logits processor,
-  argmax(logits/T + G) with G ~ Gumbel(0, 1) drawn from one random generator *per answer*, seeded by
+- **Reproducible sampling**: sampling is done by inverse CDF inside a logits processor
+  (:class:`SeededSampler`), with one random generator *per answer*, seeded by
   :func:`~valuedrift.generate.base.answer_seed`. This is exact sampling from softmax(logits/T)
-  (restricted to the top-p nucleus), and an answer's noise does not depend on its batch-mates.
+  (restricted to the top-p nucleus), and an answer's random draws do not depend on its
+  batch-mates. Guarantee: the same seed, checkpoint, sampling parameters, batch size and
+  machine give identical text; other batch sizes give the same draws, so the text differs only
+  where float rounding of padded batches flips a token (not seen in the tests).
 - **Checkpoint switching without rebuilding**: LoRA checkpoints swap PEFT adapters on the one loaded
   base model; full checkpoints load their safetensors in place into the already-built model. Only
   a different architecture (or a hub checkpoint) triggers a fresh load.
@@ -52,8 +55,16 @@ def auto_batch_size(model, prompt_len: int, max_new_tokens: int, device: str) ->
     return max(1, min(cap, int(0.3 * _available_bytes(device) / per_seq)))
 
 
-class GumbelSampler:
-    """Logits processor: per-answer seeded sampling via the Gumbel-max trick (see module docstring)."""
+class SeededSampler:
+    """Logits processor: per-answer seeded sampling by inverse CDF (see module docstring).
+
+    For each row: p = softmax(logits / T) restricted to the top-p nucleus, u ~ U(0, 1) from the row's
+    own generator, token = min{i : sum_{j<=i} p_j > u}. It returns logits that are -inf everywhere
+    but at that token, so greedy decoding picks it. One uniform per row per step keeps the cost
+    negligible next to the forward pass (unlike Gumbel noise over the whole vocabulary).
+    """
+
+    version = "icdf-1"  # part of the cache key: a change of sampler must not reuse old answers
 
     def __init__(self, seeds: list[int], temperature: float, top_p: float):
         import torch
@@ -67,15 +78,18 @@ class GumbelSampler:
 
         if self.temperature <= 0:
             return scores
-        scores = scores.float() / self.temperature
+        logits = scores.float() / self.temperature
         if self.top_p < 1.0:
-            sorted_logits, idx = torch.sort(scores, descending=True, dim=-1)
-            cum = torch.softmax(sorted_logits, dim=-1).cumsum(-1)
-            remove = cum - torch.softmax(sorted_logits, dim=-1) > self.top_p  # keep the token crossing p
-            scores = scores.scatter(-1, idx, sorted_logits.masked_fill(remove, float("-inf")))
-        u = torch.stack([torch.rand(scores.shape[-1], generator=g, dtype=torch.float64) for g in self.gens])
-        gumbel = -torch.log(-torch.log(u.clamp(1e-300, 1 - 1e-16))).to(scores.device, scores.dtype)
-        return scores + gumbel
+            sorted_logits, idx = torch.sort(logits, descending=True, dim=-1)
+            p = torch.softmax(sorted_logits, dim=-1)
+            remove = p.cumsum(-1) - p > self.top_p  # keep the token that crosses p
+            logits = logits.scatter(-1, idx, sorted_logits.masked_fill(remove, float("-inf")))
+        cdf = torch.softmax(logits, dim=-1).double().cumsum(-1)
+        u = torch.cat([torch.rand(1, generator=g, dtype=torch.float64) for g in self.gens])
+        u = u.to(cdf.device) * cdf[:, -1]  # u < total mass, so the chosen token has p > 0
+        token = torch.searchsorted(cdf, u[:, None], right=True).clamp_(max=cdf.shape[-1] - 1)
+        out = torch.full_like(scores, float("-inf"))
+        return out.scatter_(1, token, 0.0)
 
 
 def _weight_files(folder: Path, adapter: bool) -> list[Path]:
@@ -105,6 +119,7 @@ class HFGenerator:
     """transformers back end (see module docstring)."""
 
     name = "hf"
+    cache_tag = SeededSampler.version
 
     def __init__(
         self,
@@ -277,7 +292,7 @@ class HFGenerator:
             bs = auto_batch_size(self.model, max(lengths, default=1), sampling.max_new_tokens, self.device)
         eos = self._eos_ids()
         gen_cfg = HFGenConfig(
-            do_sample=False,  # sampling happens in GumbelSampler: argmax(logits/T + Gumbel) is a sample
+            do_sample=False,  # sampling happens in SeededSampler, which leaves one finite logit
             num_beams=1,
             max_new_tokens=sampling.max_new_tokens,
             eos_token_id=eos,
@@ -289,7 +304,7 @@ class HFGenerator:
             idx = order[start : start + bs]
             enc = tok([prompts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=False)
             enc = {k: v.to(self.device) for k, v in enc.items()}
-            sampler = GumbelSampler([seeds[i] for i in idx], sampling.temperature, sampling.top_p)
+            sampler = SeededSampler([seeds[i] for i in idx], sampling.temperature, sampling.top_p)
             with torch.no_grad():
                 gen = model.generate(
                     **enc, generation_config=gen_cfg, logits_processor=LogitsProcessorList([sampler])

@@ -51,7 +51,7 @@ class CountingGenerator:
         self.cache = cache
         self.base_model = base_model
         self.sampling = sampling
-        self.skey = sampling_key(sampling, backend.name)
+        self.skey = sampling_key(sampling, backend.name, {"tag": getattr(backend, "cache_tag", None)})
         self.generated = 0  # answers produced by the model (not the cache)
         self.tokens = 0
 
