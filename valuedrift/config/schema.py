@@ -51,6 +51,11 @@ class FinetuneConfig(Strict):
         "lora", description="LoRA adapters (small checkpoints, fast switching) or full fine-tuning."
     )
     lora: LoraConfig = Field(default_factory=LoraConfig, description="LoRA settings (mode: lora).")
+    gradient_checkpointing: bool = Field(
+        False,
+        description="Recompute activations in the backward pass: less memory, ~20-30% slower steps "
+        "(worth it only for large models on a GPU; TRL turns it on by default, we do not).",
+    )
 
 
 class SaveSchedule(Strict):

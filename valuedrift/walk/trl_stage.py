@@ -9,6 +9,7 @@ rate, so a stage resumed at step k continues exactly where an uninterrupted run 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from transformers import TrainerCallback
@@ -43,6 +44,7 @@ def common_args(ctx: StageContext) -> dict[str, Any]:
         "dataloader_num_workers": 0,
         "disable_tqdm": True,
         "max_grad_norm": 1.0,
+        "gradient_checkpointing": ctx.exp.finetune.gradient_checkpointing,
     }
 
 
@@ -57,17 +59,28 @@ def make_optimizer(model, ctx: StageContext):
 
 
 class SaveCallback(TrainerCallback):
-    """Saves a checkpoint at each scheduled step and logs the trainer's metrics per step."""
+    """Saves a checkpoint at each scheduled step and logs the trainer's metrics per step.
+
+    Each logged line also gets ``step_seconds``: the wall-clock time of that optimizer step
+    (forward, backward, update; the checkpoint write is not counted), for sizing runs.
+    """
 
     def __init__(self, ctx: StageContext, tokenizer):
         self.ctx = ctx
         self.tokenizer = tokenizer
+        self._t0 = 0.0
+        self._last = None
 
     def on_log(self, args, state, control, logs=None, **kw):
         if logs:
-            self.ctx.log_metrics(self.ctx.start_step + state.global_step, logs)
+            extra = {"step_seconds": round(self._last, 3)} if self._last is not None else {}
+            self.ctx.log_metrics(self.ctx.start_step + state.global_step, {**logs, **extra})
+
+    def on_step_begin(self, args, state, control, **kw):
+        self._t0 = time.perf_counter()
 
     def on_step_end(self, args, state, control, model=None, optimizer=None, **kw):
+        self._last = time.perf_counter() - self._t0
         step = self.ctx.start_step + state.global_step
         if step in self.ctx.save_steps:
             self.ctx.save_checkpoint(step, model, self.tokenizer, optimizer)
