@@ -127,3 +127,11 @@ def test_hand_written_manifest_loads_like_a_trained_one(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps(local))
     with pytest.raises(UserError, match="not in the manifest"):
         load_manifest(tmp_path / "bad.json")
+
+
+def test_packaged_manifest_schema_is_the_published_one():
+    """The wheel ships walk/manifest_schema.json; it must stay identical to checkpoints_manifest/schema.json."""
+    import valuedrift.walk
+
+    packaged = Path(valuedrift.walk.__file__).parent / "manifest_schema.json"
+    assert json.loads(packaged.read_text()) == json.loads((EXAMPLES.parent / "schema.json").read_text())
