@@ -99,3 +99,20 @@ def test_una_unknown_variant_is_a_config_error(tmp_path, cli):
         "train", write_config(tmp_path, [una_stage("una", variant="triple")]), "--out", tmp_path / "r"
     )
     assert code == 2 and "variant" in err and "Traceback" not in err
+
+
+def test_una_score_without_a_score_column_scores_the_data_with_the_reward(tmp_path, cli, monkeypatch):
+    """Pairs data + ``params.reward``: each answer is scored once by r_φ (here: the share of "support")."""
+    seen: list[int] = []
+    import valuedrift.walk.una as una
+
+    real = una._transform
+    monkeypatch.setattr(una, "_transform", lambda v, how: seen.append(len(v)) or real(v, how))
+    reward = {"type": "keyword", "positive": ["support"], "normalise": "words"}
+    stage = una_stage("una", variant="score", reward=reward, reward_transform="sigmoid")
+    stage |= {"steps": 2, "save": {"every": 2}}
+    by_id = train(cli, tmp_path, [stage])
+    assert "una/step-2" in by_id
+    assert seen == [48]  # 24 pairs unpaired into 48 scored answers, scored once
+    logged = [json.loads(line) for line in (tmp_path / "run" / "logs" / "una.jsonl").read_text().splitlines()]
+    assert logged[0]["mse"] > 0.25  # targets σ(r_φ) ≥ 0.5 against r_θ = 0 at the start
