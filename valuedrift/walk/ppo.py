@@ -338,7 +338,7 @@ class PPO(Algorithm):
 
 # The registry loads its built-ins only while it is empty: load them first, so importing this module
 # directly (before anything asked the registry) does not hide SFT / DPO / ... behind PPO.
-registry._builtin()
+registry.algorithms()
 registry.register(PPO())
 
 __all__ = ["PPO", "PPOParams", "PPORunner", "ValueHead", "rollout_batches"]
