@@ -129,3 +129,39 @@ def test_adapter_cache_key_follows_the_base_weights_not_its_location(series, tmp
     # a manifest hash for the base folder is used as is, and agrees with the folder's content hash
     known = {str(copy.resolve()): series["base"]["sha256"]}
     assert weights_key({**lora, "base": str(copy)}, "unused", known) == k
+
+
+def test_run_killed_inside_a_checkpoint_resumes_from_its_last_chunk(
+    run_dir, series, prompts_file, tmp_path, monkeypatch
+):
+    from valuedrift.generate import run as run_mod
+    from valuedrift.generate.hf import HFGenerator
+    from valuedrift.rundir import RunDir
+
+    monkeypatch.setattr(run_mod, "CHUNK", 2)  # one prompt (2 samples) per chunk
+    exp = experiment(prompts_file)
+    man = manifest(series, "other")
+
+    class KilledAfter(HFGenerator):
+        """The real back end, interrupted (as by Ctrl-C) on its second chunk."""
+
+        calls = 0
+
+        def answer(self, *a, **k):
+            KilledAfter.calls += 1
+            if KilledAfter.calls == 2:
+                raise KeyboardInterrupt
+            return super().answer(*a, **k)
+
+    cache = GenerationCache(tmp_path / "cache")
+    with pytest.raises(KeyboardInterrupt):
+        generate_run(
+            run_dir, exp, man, cache=cache, backend=KilledAfter(exp.generation, base_model=man["base_model"])
+        )
+    assert not run_dir.has_part("generations", "sft/step-4")
+    again = generate_run(run_dir, exp, man, cache=cache)
+    assert again["generated"] == 4  # the first chunk (2 answers) came from the cache
+    fresh = RunDir(tmp_path / "fresh", create=True)
+    generate_run(fresh, exp, man, cache=GenerationCache(tmp_path / "cache2"))
+    got = run_dir.read_part("generations", "sft/step-4").response.tolist()
+    assert got == fresh.read_part("generations", "sft/step-4").response.tolist()

@@ -142,7 +142,8 @@ class HFGenerator:
         self.tokenizer = None
         self._arch_of: str | None = None  # spec whose architecture is built
         self._weights: str | None = None  # what the plain model's weights currently are
-        self._adapter: str | None = None
+        self._adapter: str | None = None  # PEFT name of the active adapter
+        self._adapter_src: str | None = None  # its folder
         self.switch_seconds: list[float] = []
 
     # --- loading -----------------------------------------------------------------------------------
@@ -150,7 +151,7 @@ class HFGenerator:
         from valuedrift.models import load_model, load_tokenizer
 
         self.peft = None
-        self._adapter = None
+        self._adapter = self._adapter_src = None
         self.model = load_model(
             spec, device=self.device, dtype=self.dtype, trust_remote_code=self.trust_remote_code
         )
@@ -163,7 +164,7 @@ class HFGenerator:
         if self.peft is not None:
             self.model = self.peft.unload()
             self.peft = None
-            self._adapter = None
+            self._adapter = self._adapter_src = None
         return self.model
 
     def _load_in_place(self, folder: Path, files: list[Path], label: str) -> bool:
@@ -230,6 +231,8 @@ class HFGenerator:
                 base_path.is_dir() and self._load_in_place(base_path, _weight_files(base_path, False), base)
             ):
                 self._fresh(base)
+        if self.peft is not None and self._adapter_src == str(folder):
+            return  # already live (e.g. the next chunk of the same checkpoint)
         name = f"a{len(self.switch_seconds)}"
         try:
             if self.peft is None:
@@ -245,7 +248,7 @@ class HFGenerator:
                 f"checkpoint {entry['id']}: cannot load LoRA adapter {folder}: {str(e).splitlines()[0]}"
             ) from e
         self.peft.eval()
-        self._adapter = name
+        self._adapter, self._adapter_src = name, str(folder)
 
     def activate(self, entry: dict[str, Any]) -> None:
         """Make ``entry``'s weights the live ones (adapter swap or in-place load)."""

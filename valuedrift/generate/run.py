@@ -55,7 +55,10 @@ class CountingGenerator:
         self.generated = 0  # answers produced by the model (not the cache)
         self.tokens = 0
 
-    def answer(self, entry: dict[str, Any], reqs: list[Request]):
+    def answer(self, entry: dict[str, Any], reqs: list[Request], on_chunk=None):
+        """Answers for ``reqs`` (cached ones from the cache). Missing ones are generated in chunks of
+        about :data:`CHUNK` answers on whole prompts, each cached when done, so a run killed inside
+        a long checkpoint resumes from its last chunk. ``on_chunk(n_answers)`` reports progress."""
         try:
             wkey = weights_key(entry, self.base_model, self.known)
         except UserError as e:  # e.g. an adapter's base folder is gone
@@ -63,14 +66,35 @@ class CountingGenerator:
         keys = [row_key(repr(messages_for(r.question, self.sampling)), r.seed) for r in reqs]
         cached = self.cache.get(wkey, self.skey, keys)
         todo = [i for i, k in enumerate(keys) if k not in cached]
-        if todo:
-            fresh = self.backend.answer(entry, [reqs[i] for i in todo], self.sampling)
+        if on_chunk and len(reqs) > len(todo):
+            on_chunk(len(reqs) - len(todo))
+        for chunk in _chunks(todo, reqs):
+            fresh = self.backend.answer(entry, [reqs[i] for i in chunk], self.sampling)
             self.generated += len(fresh)
             self.tokens += sum(a.n_tokens for a in fresh)
-            new = {keys[i]: a for i, a in zip(todo, fresh, strict=True)}
+            new = {keys[i]: a for i, a in zip(chunk, fresh, strict=True)}
             self.cache.put(wkey, self.skey, new)
             cached.update(new)
+            if on_chunk:
+                on_chunk(len(chunk))
         return [cached[k] for k in keys]
+
+
+CHUNK = 256  # answers per cached chunk: large enough to fill a batch, small enough to lose little
+
+
+def _chunks(todo: list[int], reqs: list[Request]) -> list[list[int]]:
+    """Split request indices into chunks of about CHUNK answers, never splitting a prompt's samples
+    (the vllm back end draws a prompt's n samples in one request)."""
+    by_prompt: dict[str, list[int]] = {}
+    for i in todo:
+        by_prompt.setdefault(reqs[i].prompt_id, []).append(i)
+    out: list[list[int]] = []
+    for group in by_prompt.values():
+        if not out or len(out[-1]) >= CHUNK:
+            out.append([])
+        out[-1].extend(group)
+    return out
 
 
 def _load_prompts(cfg: GenerationConfig) -> pd.DataFrame:
@@ -128,26 +152,33 @@ def generate_run(
         console=console,
         transient=False,
     )
-    with progress:
-        task = progress.add_task("", total=len(todo), tps="—")
-        for k, entry in enumerate(todo, 1):
-            progress.update(task, description=f"checkpoint {k}/{len(todo)} {entry['id']}")
-            try:
-                answers = gen.answer(entry, reqs)
-            except ExternalFailure:
-                raise  # a server or disk problem: the next checkpoints would fail alike
-            except UserError as e:
-                log.error("%s", e.line())
-                stats["failed"].append(e.line())
-                progress.advance(task)
-                continue
-            run.write_part(
-                "generations", entry["id"], rows_for(entry, manifest.get("run", run.path.name), reqs, answers)
-            )
-            elapsed = time.perf_counter() - t0
-            progress.update(task, tps=f"{gen.tokens / elapsed:.0f}" if elapsed > 0 else "—")
-            progress.advance(task)
-    backend.close()
+    try:
+        with progress:
+            task = progress.add_task("", total=len(todo) * len(reqs), tps="—")
+
+            def advance(n: int) -> None:
+                elapsed = time.perf_counter() - t0
+                progress.update(task, advance=n, tps=f"{gen.tokens / elapsed:.0f}" if elapsed > 0 else "—")
+
+            for k, entry in enumerate(todo, 1):
+                progress.update(task, description=f"checkpoint {k}/{len(todo)} {entry['id']}")
+                done = progress.tasks[0].completed
+                try:
+                    answers = gen.answer(entry, reqs, advance)
+                except ExternalFailure:
+                    raise  # a server or disk problem: the next checkpoints would fail alike
+                except UserError as e:
+                    log.error("%s", e.line())
+                    stats["failed"].append(e.line())
+                    progress.update(task, completed=done + len(reqs))
+                    continue
+                run.write_part(
+                    "generations",
+                    entry["id"],
+                    rows_for(entry, manifest.get("run", run.path.name), reqs, answers),
+                )
+    finally:
+        backend.close()
     stats.update(generated=gen.generated, tokens=gen.tokens, seconds=round(time.perf_counter() - t0, 2))
     if stats["failed"]:
         first = stats["failed"][0]
