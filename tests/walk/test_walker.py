@@ -96,29 +96,38 @@ def _run_train(cfg, out):
     )  # fmt: skip
 
 
-def test_sigkill_mid_stage_then_rerun_matches_uninterrupted_run(tmp_path):
-    stages = [sft_stage(steps=6, save={"every": 2}, params={}), pref_stage("dpo", "dpo", steps=2)]
+def test_sigkill_mid_stage_then_rerun_matches_uninterrupted_run(tmp_path, cli):
+    """Killed mid-DPO (after its first checkpoint), a re-run resumes there and ends like a clean run.
+
+    The finished SFT stage is not redone (its folder is untouched), and every checkpoint hash of the
+    resumed run equals the uninterrupted run's: same adapter, optimizer state, data order, reference.
+    """
+    stages = [sft_stage(steps=4, save={"every": 2}), pref_stage("dpo", "dpo", steps=24, save={"every": 4})]
     cfg = write_config(tmp_path, stages)
-    ref = _run_train(cfg, tmp_path / "ref")
-    assert ref.wait(600) == 0, ref.stderr.read().decode()
+    code, _, err = cli("train", cfg, "--out", tmp_path / "ref")
+    assert code == 0, err
 
     proc = _run_train(cfg, tmp_path / "killed")
-    first = tmp_path / "killed" / "checkpoints" / "sft" / "step-2"
+    first = tmp_path / "killed" / "checkpoints" / "dpo" / "step-4"
     deadline = time.time() + 600
     while not first.exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.2)
-    assert first.exists()
+        time.sleep(0.05)
+    assert first.exists(), proc.stderr.read().decode() if proc.poll() is not None else "timed out"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert not (tmp_path / "killed" / "checkpoints" / "sft" / "step-6").exists()
-    again = _run_train(cfg, tmp_path / "killed")
-    assert again.wait(600) == 0, again.stderr.read().decode()
+    assert not (tmp_path / "killed" / "checkpoints" / "dpo" / "step-24").exists()
+    sft_done = tmp_path / "killed" / "checkpoints" / "sft" / "step-4"
+    stamp = sft_done.stat().st_mtime_ns
+    code, _, err = cli("train", cfg, "--out", tmp_path / "killed")
+    assert code == 0, err
+    assert sft_done.stat().st_mtime_ns == stamp  # the finished stage was not redone
 
     def ids_and_hashes(run):
         man = json.loads((tmp_path / run / "checkpoints_manifest.json").read_text())
         return [(c["id"], c["sha256"]) for c in man["checkpoints"]]
 
     assert ids_and_hashes("killed") == ids_and_hashes("ref")
+    assert len(ids_and_hashes("ref")) == 1 + 3 + 7  # base; sft 0, 2, 4; dpo 0, 4, ..., 24
 
 
 @pytest.mark.parametrize(
