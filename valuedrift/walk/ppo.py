@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from valuedrift.walk import ppo_core as core
 from valuedrift.walk import registry
@@ -76,6 +76,21 @@ class PPOParams(BaseModel):
         description="Reward spec (walk/reward.py): {type: model|keyword|callable, ...}; default: a "
         "reward model trained for 30 steps on the stage's preference data (None: the same, 30 steps).",
     )
+
+    @field_validator("reward")
+    @classmethod
+    def _programmatic_reward_builds(cls, spec):
+        """Keyword / callable rewards are built once at config time, so a bad one fails before training."""
+        if spec is None or (isinstance(spec, dict) and spec.get("type") == "model"):
+            return spec  # a reward model is built (and its keys checked) when the stage runs
+        from valuedrift.errors import UserError
+        from valuedrift.walk.reward import build_reward
+
+        try:
+            build_reward(spec)
+        except UserError as e:
+            raise ValueError(e.line()) from None
+        return spec
 
 
 class ValueHead(torch.nn.Module):
