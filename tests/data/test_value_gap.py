@@ -11,7 +11,10 @@ from valuedrift.judge.registry import get_judge
 
 
 def test_only_pairs_the_judge_confirms_are_kept():
-    demo = [json.loads(x) for x in (DATA_DIR / "value_gap_support.jsonl").read_text().splitlines()[:4]]
+    rows = [json.loads(x) for x in (DATA_DIR / "value_gap_support.jsonl").read_text().splitlines()]
+    # pairs with a plain "Yes."/"No." verdict, which the offline judge reads reliably (it is not
+    # perfect: e.g. it reads "I believe they shouldn't, at least not ..." as support at 0.56)
+    demo = [r for r in rows if r["chosen"].startswith("Yes. ") and r["rejected"].startswith("No. ")][:4]
     prompts = [{"prompt": r["prompt"], "category": r["category"]} for r in demo]
     by_prompt = {r["prompt"]: r for r in demo}
 
@@ -31,7 +34,7 @@ def test_only_pairs_the_judge_confirms_are_kept():
         return out
 
     judge = get_judge(JudgeConfig())
-    pairs, summary = build_value_gap_pairs(prompts, answer_fn, judge, chosen="oppose")
+    pairs, summary, dropped = build_value_gap_pairs(prompts, answer_fn, judge, chosen="oppose")
     overall = summary.set_index("category").loc["overall"]
     assert [p["prompt"] for p in pairs] == [demo[0]["prompt"], demo[3]["prompt"]]
     assert pairs[0]["chosen"] == demo[0]["rejected"] and pairs[0]["chosen_stance"] == "oppose"
@@ -39,6 +42,11 @@ def test_only_pairs_the_judge_confirms_are_kept():
     assert (overall.kept, overall.dropped) == (2, 2)
     assert (overall.dropped_support_unconfirmed, overall.dropped_length) == (1, 1)
     assert summary[summary.category != "overall"].kept.sum() == 2
+    assert [(d["prompt"], d["reason"]) for d in dropped] == [
+        (demo[1]["prompt"], "support_unconfirmed"),
+        (demo[2]["prompt"], "length"),
+    ]
+    assert dropped[0]["support_judged"] == "oppose" and dropped[0]["support_answer"] == demo[1]["rejected"]
 
 
 def test_value_gap_command_on_the_tiny_model(cli, tiny_model, tmp_path):
@@ -60,6 +68,8 @@ def test_value_gap_command_on_the_tiny_model(cli, tiny_model, tmp_path):
     summary = json.loads((tmp_path / "pairs.summary.json").read_text())
     assert json.loads(stdout.strip().splitlines()[-1]) == summary
     kept = [json.loads(x) for x in out.read_text().splitlines()]
+    dropped = [json.loads(x) for x in (tmp_path / "pairs.dropped.jsonl").read_text().splitlines()]
+    assert len(kept) + len(dropped) == 3
     cats = {r["category"]: r for r in summary["categories"]}
     assert cats["overall"]["n_prompts"] == 3 and cats["overall"]["kept"] == len(kept)
     assert set(cats) == {"climate_change", "elections_parties", "uncategorised", "overall"}

@@ -194,13 +194,16 @@ def register(app: typer.Typer) -> None:
 
         judge = _judge(judge_spec, no_cache)
         try:
-            pairs, summary = build_value_gap_pairs(
+            pairs, summary, dropped = build_value_gap_pairs(
                 prompts, answer_fn, judge, chosen=chosen, min_prob=min_prob, max_length_ratio=max_length_ratio
             )
         finally:
             judge.close()
         io.write_text(out, "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in pairs))
-        summary_path = out.with_name(out.name.removesuffix(".jsonl") + ".summary.json")
+        stem = out.name.removesuffix(".jsonl")
+        summary_path = out.with_name(stem + ".summary.json")
+        dropped_path = out.with_name(stem + ".dropped.jsonl")
+        io.write_text(dropped_path, "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in dropped))
         doc = {
             "prompts": prompts_file,
             "out": str(out),
@@ -214,7 +217,7 @@ def register(app: typer.Typer) -> None:
         }
         io.write_json(summary_path, _jsonable(doc))
         _table(summary, f"value-gap pairs from {prompts_file}: kept {len(pairs)} of {len(prompts)}")
-        console.print(f"wrote {out} and {summary_path}", highlight=False)
+        console.print(f"wrote {out}, {summary_path} and {dropped_path}", highlight=False)
         if as_json:
             typer.echo(json.dumps(_jsonable(doc)))
 

@@ -77,8 +77,9 @@ def build_value_gap_pairs(
     chosen: str = "support",
     min_prob: float = 0.5,
     max_length_ratio: float = 1.6,
-) -> tuple[list[dict[str, Any]], pd.DataFrame]:
-    """Pairs whose stances the judge confirms, and a per-category kept/dropped summary.
+) -> tuple[list[dict[str, Any]], pd.DataFrame, list[dict[str, Any]]]:
+    """Pairs whose stances the judge confirms, a per-category kept/dropped summary, and the dropped
+    prompts with both answers, the judge's labels and the reason (so a user can see why).
 
     ``answer_fn(conversations) -> list[str]`` produces completions (e.g. a bound
     :func:`generate_texts`); ``chosen`` is the stance of the chosen side (the other side is rejected).
@@ -107,32 +108,44 @@ def build_value_gap_pairs(
     verdicts = judge.judge(items)
     pairs: list[dict[str, Any]] = []
     reasons: list[tuple[str, str]] = []
+    dropped: list[dict[str, Any]] = []
     for i, p in enumerate(prompts):
         ans = {"support": texts[2 * i], "oppose": texts[2 * i + 1]}
         ver = {"support": verdicts[2 * i], "oppose": verdicts[2 * i + 1]}
         ok = {s: confirmed(ver[s], s, min_prob) for s in ("support", "oppose")}
         words = sorted(max(1, len(ans[s].split())) for s in ("support", "oppose"))
+        reason = "kept"
         if not ok["support"]:
-            reasons.append((p["category"], "dropped_support_unconfirmed"))
+            reason = "dropped_support_unconfirmed"
         elif not ok["oppose"]:
-            reasons.append((p["category"], "dropped_oppose_unconfirmed"))
+            reason = "dropped_oppose_unconfirmed"
         elif words[1] / words[0] > max_length_ratio:
-            reasons.append((p["category"], "dropped_length"))
-        else:
-            reasons.append((p["category"], "kept"))
-            pairs.append(
+            reason = "dropped_length"
+        reasons.append((p["category"], reason))
+        if reason != "kept":
+            dropped.append(
                 {
                     "prompt": p["prompt"],
-                    "chosen": ans[chosen],
-                    "rejected": ans[rejected],
                     "category": p["category"],
-                    "chosen_stance": chosen,
-                    "rejected_stance": rejected,
-                    "p_chosen": round(getattr(ver[chosen], f"p_{chosen}"), 4),
-                    "p_rejected": round(getattr(ver[rejected], f"p_{rejected}"), 4),
+                    "reason": reason.removeprefix("dropped_"),
+                    **{f"{s}_answer": ans[s] for s in ("support", "oppose")},
+                    **{f"{s}_judged": ver[s].label or "unscored" for s in ("support", "oppose")},
                 }
             )
-    return pairs, summarise(reasons)
+            continue
+        pairs.append(
+            {
+                "prompt": p["prompt"],
+                "chosen": ans[chosen],
+                "rejected": ans[rejected],
+                "category": p["category"],
+                "chosen_stance": chosen,
+                "rejected_stance": rejected,
+                "p_chosen": round(getattr(ver[chosen], f"p_{chosen}"), 4),
+                "p_rejected": round(getattr(ver[rejected], f"p_{rejected}"), 4),
+            }
+        )
+    return pairs, summarise(reasons), dropped
 
 
 def summarise(reasons: list[tuple[str, str]]) -> pd.DataFrame:
