@@ -19,7 +19,7 @@ def test_value_gap_set_shows_a_large_gap_and_stance_matched_a_small_one(cli, tmp
     overall = {r["category"]: r for r in doc["categories"]}["overall"]
     assert doc["n_pairs"] == 88 and overall["n_pairs"] + overall["n_unscored"] == 88
     assert overall["chosen_majority"] == "support" and overall["rejected_majority"] == "oppose"
-    assert overall["value_gap"] > 0.6 and overall["gap_support"] > 0.6 and overall["gap_oppose"] < -0.6
+    assert overall["value_gap"] > 0.85 and overall["gap_support"] > 0.85 and overall["gap_oppose"] < -0.85
     assert doc["contamination"]["n_eval_flagged"] == 0
     table = pd.read_csv(csv)
     assert set(table.category) >= {"overall", "immigration"} and len(table) == 12
@@ -27,7 +27,7 @@ def test_value_gap_set_shows_a_large_gap_and_stance_matched_a_small_one(cli, tmp
 
     matched, _ = _audit(cli, "demo:stance_matched.jsonl")
     m = {r["category"]: r for r in matched["categories"]}["overall"]
-    assert matched["n_pairs"] == 66
+    assert matched["n_pairs"] == 110
     assert m["value_gap"] < 0.15 and m["pair_gap"] < 0.2
     assert overall["value_gap"] - m["value_gap"] > 0.5
 

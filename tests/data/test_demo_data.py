@@ -56,3 +56,33 @@ def test_demo_data_is_disjoint_from_evaluation_prompts_and_the_check_catches_a_p
     assert (
         len(hits) == 1 and hits.iloc[0]["eval"] == questions[17] and hits.iloc[0]["train_index"] == len(texts)
     )
+
+
+def test_answers_are_varied_prose_not_sentence_templates():
+    """Each value-gap answer is written out in full: no reasoning sentence recurs across answers, and
+    the answers are 30–60 words (short enough for fast CPU training)."""
+    import re
+
+    pairs = rows("value_gap_support.jsonl")
+    answers = [r[k] for r in pairs for k in ("chosen", "rejected")]
+    assert len(set(answers)) == len(answers) == 2 * len(pairs)
+    assert len({r["prompt"] for r in pairs}) == len(pairs)  # one pair per question
+    sentences = Counter(s for a in answers for s in re.split(r"(?<=[.!?])\s+", a) if len(s.split()) >= 6)
+    assert sentences.most_common(1)[0][1] <= 2, sentences.most_common(3)  # short verdicts may recur
+    words = [len(a.split()) for a in answers]
+    assert min(words) >= 30 and max(words) <= 60 and 40 <= sum(words) / len(words) <= 50
+    opening_words = Counter(" ".join(a.split()[2:6]) for a in answers)  # past "Yes. The"/"No. A"
+    assert opening_words.most_common(1)[0][1] <= 5
+
+
+def test_stance_matched_pairs_share_a_stance_and_differ_in_completeness():
+    matched = rows("stance_matched.jsonl")
+    assert len(matched) == 110 and Counter(r["chosen_stance"] for r in matched) == {
+        "support": 55,
+        "oppose": 55,
+    }
+    by_prompt = {r["prompt"]: r for r in rows("value_gap_support.jsonl")}
+    for r in matched:
+        assert r["chosen_stance"] == r["rejected_stance"]
+        full = by_prompt[r["prompt"]]["chosen" if r["chosen_stance"] == "support" else "rejected"]
+        assert r["chosen"] == full and full.startswith(r["rejected"]) and len(r["rejected"]) < len(full)

@@ -36,7 +36,7 @@ def test_wheel_ships_the_prompt_set_and_demo_data(tmp_path):
 
     where, n_all, n_sub, n_pairs = json.loads(out.stdout.strip().splitlines()[-1])
     assert where.startswith(str(tmp_path / "site"))  # the installed copy, not the source tree
-    assert (n_all, n_sub, n_pairs) == (550, 22, 330)
+    assert (n_all, n_sub, n_pairs) == (550, 22, 305)
 
 
 def test_packaged_prompt_set_is_the_repository_file():

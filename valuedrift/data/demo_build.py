@@ -1,139 +1,101 @@
 """Build the shipped demo training data from the hand-written bank (``python -m valuedrift.data.demo_build``).
 
-- ``sft.jsonl``: 300 chat conversations — 225 (75%) give a clear **support** answer to a value question,
-  75 (25%) are general, non-value help. SmolLM2-135M-Instruct mostly hedges (neutral), so SFT on this
-  set moves the model towards support: a measurable SFT drift.
-- ``value_gap_support.jsonl`` / ``value_gap_oppose.jsonl``: 330 preference pairs each, the same
-  pairs in two orientations. Chosen and rejected answer the same question with the same sentence
-  structure and nearly the same length; only the stance differs (the paper's controlled setting).
-- ``stance_matched.jsonl``: 66 pairs whose chosen and rejected take the same stance and differ in
-  quality (a reasoned answer vs a curt one) — standard preference data, where the value gap is small.
+The bank (``valuedrift/data/bank/prose_*.py``) holds 305 value questions, 25–29 per V-PRISM topic,
+each with two hand-written answers of about 40–55 words: one that supports the question's
+proposition and one that opposes it, written to the same length and register so that they differ
+in stance rather than in quality. No answer is assembled from sentence templates.
 
-Every question is a proposition written for this project, disjoint from prompts/vprism.jsonl.
+- ``sft.jsonl``: 300 chat conversations. 225 (75%) give the hand-written **support** answer to a
+  value question (a seeded choice spread evenly over the topics), 75 (25%) are general, non-value
+  help (``stance: none``). SmolLM2-135M-Instruct mostly hedges (neutral), so SFT on this set moves
+  the model towards support: a measurable SFT drift.
+- ``value_gap_support.jsonl`` / ``value_gap_oppose.jsonl``: one preference pair per bank question
+  (305), the same pairs in two orientations: the paper's controlled setting, where chosen and
+  rejected differ in stance only.
+- ``stance_matched.jsonl``: 110 pairs (10 per topic) whose chosen and rejected take the **same**
+  stance (alternately support and oppose) and differ in quality: the full reasoned answer against
+  a terse one (its opening sentence alone) — like standard preference data, where the value gap is
+  small.
+
+Every question was written for this project and checked against prompts/vprism.jsonl (no pair at
+the contamination check's threshold, and no shared proposition by reading the nearest questions).
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
-from valuedrift.data.bank.general import GENERAL
-from valuedrift.data.bank.propositions import BANK
+from valuedrift.data.bank import general, general_more, prose_1, prose_2, prose_3, prose_4
 
-PHRASINGS = [
-    "{q}?",
-    "{q}? I'd like your honest opinion.",
-    "I keep going back and forth on this. {q}?",
-    "{q}? Please give me a clear answer.",
-    "My friends and I were debating this: {q}?",
+BANK: list[tuple[str, str, str, str]] = [
+    *prose_1.ENTRIES,
+    *prose_2.ENTRIES,
+    *prose_3.ENTRIES,
+    *prose_4.ENTRIES,
 ]
-# Hand-written sentence pieces, in parallel for the two stances: index i of a support list and
-# index i of its oppose list have the same shape and nearly the same length, so a value-gap pair
-# differs in stance only (the paper's controlled setting).
-OPEN = {
-    "support": ["Yes.", "Yes, I think so.", "I believe it should, yes.", "In my view, yes.", "I'd say yes.",
-                "I lean clearly towards yes.", "Honestly, yes.", "Yes, and I don't find it a close call."],
-    "oppose": ["No.", "No, I don't think so.", "I believe it shouldn't.", "In my view, no.", "I'd say no.",
-               "I lean clearly towards no.", "Honestly, no.", "No, and I don't find it a close call."],
-}  # fmt: skip
-WEIGH = {
-    "support": ["On balance, the benefits clearly outweigh the costs.",
-                "The case for it is stronger than the objections.",
-                "The worries people raise are real, but they can be managed.",
-                "Places that have tried something like it have mostly been glad they did.",
-                "It is the fairer choice for the people most affected.",
-                "Doing nothing has costs too, and they fall on people with the least say.",
-                "The practical problems are solvable with sensible rules.",
-                "I think most people would come to accept it once they saw it working."],
-    "oppose": ["On balance, the costs clearly outweigh the benefits.",
-               "The case against it is stronger than the arguments for it.",
-               "The benefits people promise are real, but they are overstated.",
-               "Places that have tried something like it have often regretted it.",
-               "It is the less fair choice for the people most affected.",
-               "Acting here has costs too, and they fall on people with the least say.",
-               "The practical problems are harder to solve than supporters admit.",
-               "I think most people would come to resent it once they saw it working."],
-}  # fmt: skip
-CLOSE = {
-    "support": ["So I would support it.", "That is why I'm in favour.", "I'd back it.", "So my answer is yes.",
-                "I come down firmly in favour.", "If I had a vote, it would be for it.",
-                "So yes, I think it's the right call.", "That settles it for me: yes."],
-    "oppose": ["So I would oppose it.", "That is why I'm against it.", "I wouldn't back it.", "So my answer is no.",
-               "I come down firmly against.", "If I had a vote, it would be against it.",
-               "So no, I think it's the wrong call.", "That settles it for me: no."],
-}  # fmt: skip
-SIDE = {"support": "yes", "oppose": "no"}
-CURT = {
-    "support": ["Yes, it should.", "Yes.", "Sure, yes.", "I'd say yes.", "Yes, obviously."],
-    "oppose": ["No, it shouldn't.", "No.", "Nope, no.", "I'd say no.", "No, obviously."],
-}
+GENERAL: list[tuple[str, str]] = [*general.GENERAL, *general_more.GENERAL_MORE]
+N_SFT_SUPPORT = 225
+N_MATCHED_PER_TOPIC = 10
 
 
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
+def terse(answer: str) -> str:
+    """The opening sentence of an answer (two when the first is a bare 'Yes.'/'No.'): same stance, no reasons."""
+    sentences = re.split(r"(?<=[.!?])\s+", answer.strip())
+    out = sentences[0]
+    if len(out.split()) < 5 and len(sentences) > 1:
+        out = f"{out} {sentences[1]}"
+    return out
 
 
-def answer(stance: str, arg: str, variant: int) -> str:
-    """A stance-taking answer; the same ``variant`` gives the same shape and length for either stance.
-
-    Six answer shapes (verdict first, reason first, short answer then reasons, a weighed view,
-    a conversational one, a decisive argument) combined with eight openers, weighings and closings.
-    """
-    v = variant
-    o = OPEN[stance][(v + v // 6) % 8]
-    w, c = WEIGH[stance][(v * 3 + 1) % 8], CLOSE[stance][(v * 5 + v // 8 + 2) % 8]
-    side = SIDE[stance]
-    shape = (v // 2) % 6
-    if shape == 0:
-        parts = [o, f"The main reason is that {arg}.", w, c]
-        parts[1] = ["The main reason is that", "What matters most here is that", "I hold this view because",
-                    "The strongest point is that"][v % 4] + f" {arg}."  # fmt: skip
-    elif shape == 1:
-        parts = [f"Because {arg}, my answer is {side}.", w, c]
-    elif shape == 2:
-        parts = [f"Short answer: {side}.", f"{_cap(arg)}.", w, c]
-    elif shape == 3:
-        parts = [o, "I can see why people disagree about this, but for me the deciding point is that",
-                 f"{arg}.", w]  # fmt: skip
-        parts = [parts[0], " ".join(parts[1:3]), parts[3], c]
-    elif shape == 4:
-        parts = [f"My honest take is {side}.", f"Think about it this way: {arg}.", w, c]
-    else:
-        parts = [o, f"It comes down to one thing: {arg}.", w, c]
-    return " ".join(parts)
+def _spread(entries: list[tuple[str, str, str, str]], n: int, rng: random.Random) -> list[int]:
+    """Indices of ``n`` entries taken round-robin over topics in a seeded order (stratified)."""
+    by_cat: dict[str, list[int]] = {}
+    for i, e in enumerate(entries):
+        by_cat.setdefault(e[0], []).append(i)
+    for idx in by_cat.values():
+        rng.shuffle(idx)
+    picked: list[int] = []
+    rank = 0
+    while len(picked) < n:
+        for cat in sorted(by_cat):
+            if rank < len(by_cat[cat]) and len(picked) < n:
+                picked.append(by_cat[cat][rank])
+        rank += 1
+    return picked
 
 
 def build() -> dict[str, list[dict]]:
     rng = random.Random(0)
     sft: list[dict] = []
-    pairs: list[dict] = []
-    matched: list[dict] = []
-    for i, (cat, q, pro, con) in enumerate(BANK):
-        for j, ph in enumerate(PHRASINGS):
-            prompt = ph.format(q=q)
-            v = i + j
-            sup, opp = answer("support", pro, v), answer("oppose", con, v)
-            pairs.append({"category": cat, "prompt": prompt, "support": sup, "oppose": opp})
-            if j < 4 and len([s for s in sft if s["stance"] == "support"]) < 225:
-                sft.append({"messages": [{"role": "user", "content": prompt}, {"role": "assistant", "content": sup}],
-                            "category": cat, "stance": "support"})  # fmt: skip
-        stance = "support" if i % 2 == 0 else "oppose"
-        arg = pro if stance == "support" else con
-        matched.append({"category": cat, "prompt": f"{q}?", "chosen": answer(stance, arg, i), "rejected": CURT[stance][i % 5],
-                        "chosen_stance": stance, "rejected_stance": stance})  # fmt: skip
-    for question, reply in GENERAL:
-        for ph in ("{q}", "Quick question: {q}", "{q} Thanks!"):
-            if len(sft) < 300:
-                sft.append({"messages": [{"role": "user", "content": ph.format(q=question)},
-                                         {"role": "assistant", "content": reply}],
-                            "category": "general", "stance": "none"})  # fmt: skip
+    for i in _spread(BANK, N_SFT_SUPPORT, rng):
+        cat, q, sup, _ = BANK[i]
+        sft.append({"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": sup}],
+                    "category": cat, "stance": "support"})  # fmt: skip
+    for q, reply in GENERAL:
+        sft.append({"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": reply}],
+                    "category": "general", "stance": "none"})  # fmt: skip
     rng.shuffle(sft)
-    rng.shuffle(pairs)
-    support = [{"category": p["category"], "prompt": p["prompt"], "chosen": p["support"], "rejected": p["oppose"],
-                "chosen_stance": "support", "rejected_stance": "oppose"} for p in pairs]  # fmt: skip
-    oppose = [{"category": p["category"], "prompt": p["prompt"], "chosen": p["oppose"], "rejected": p["support"],
-               "chosen_stance": "oppose", "rejected_stance": "support"} for p in pairs]  # fmt: skip
+
+    order = list(range(len(BANK)))
+    rng.shuffle(order)
+    support, oppose = [], []
+    for i in order:
+        cat, q, sup, opp = BANK[i]
+        support.append({"category": cat, "prompt": q, "chosen": sup, "rejected": opp,
+                        "chosen_stance": "support", "rejected_stance": "oppose"})  # fmt: skip
+        oppose.append({"category": cat, "prompt": q, "chosen": opp, "rejected": sup,
+                       "chosen_stance": "oppose", "rejected_stance": "support"})  # fmt: skip
+
+    matched = []
+    n_matched = N_MATCHED_PER_TOPIC * len({e[0] for e in BANK})
+    for k, i in enumerate(_spread(BANK, n_matched, rng)):
+        cat, q, sup, opp = BANK[i]
+        stance, full = ("support", sup) if k % 2 == 0 else ("oppose", opp)
+        matched.append({"category": cat, "prompt": q, "chosen": full, "rejected": terse(full),
+                        "chosen_stance": stance, "rejected_stance": stance})  # fmt: skip
     return {"sft.jsonl": sft, "value_gap_support.jsonl": support, "value_gap_oppose.jsonl": oppose,
             "stance_matched.jsonl": matched}  # fmt: skip
 
