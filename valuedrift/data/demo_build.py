@@ -28,13 +28,15 @@ import random
 import re
 from pathlib import Path
 
-from valuedrift.data.bank import general, general_more, prose_1, prose_2, prose_3, prose_4
+from valuedrift.data.bank import general, general_more, prose_1, prose_2, prose_3, prose_4, prose_5, prose_6
 
 BANK: list[tuple[str, str, str, str]] = [
     *prose_1.ENTRIES,
     *prose_2.ENTRIES,
     *prose_3.ENTRIES,
     *prose_4.ENTRIES,
+    *prose_5.ENTRIES,
+    *prose_6.ENTRIES,
 ]
 GENERAL: list[tuple[str, str]] = [*general.GENERAL, *general_more.GENERAL_MORE]
 N_SFT_SUPPORT = 225
