@@ -52,11 +52,20 @@ def series(tiny_model, tmp_path_factory) -> dict[str, dict]:
                 p.normal_(0, 0.5)
     lora = root / "lora"
     peft.save_pretrained(lora)
+    with torch.no_grad():  # a second adapter of the same configuration, other weights
+        for n, p in peft.named_parameters():
+            if "lora_B" in n:
+                p.normal_(0, 0.5)
+    lora2 = root / "lora2"
+    peft.save_pretrained(lora2)
     return {
         "base": entry("base/step-0", tiny_model, sha=sha256_weights(tiny_model)),
         "other": entry("sft/step-4", str(other), sha=sha256_weights(other), step=4),
         "lora": entry(
             "lora/step-4", str(lora), adapter=True, sha=sha256_weights(lora), step=4, base=tiny_model
+        ),
+        "lora2": entry(
+            "lora/step-2", str(lora2), adapter=True, sha=sha256_weights(lora2), step=2, base=tiny_model
         ),
     }
 

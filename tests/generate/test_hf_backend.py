@@ -65,6 +65,12 @@ def test_switching_checkpoints_changes_outputs_and_switches_back(tiny_model, ser
     assert texts(gen, series["base"]) == base  # adapter dropped, base weights back
     assert texts(gen, series["lora"]) == lora
     assert gen.model is model_obj
+    # an adapter of the same configuration is copied into the live adapter's tensors
+    peft_obj, name = gen.peft, gen._adapter
+    lora2 = texts(gen, series["lora2"])
+    assert gen.peft is peft_obj and gen._adapter == name  # no new adapter injected
+    assert lora2 != lora
+    assert texts(gen, series["lora"]) == lora
 
 
 def test_missing_and_corrupted_checkpoints_are_named(tiny_model, series, tmp_path):

@@ -97,6 +97,19 @@ def _weight_files(folder: Path, adapter: bool) -> list[Path]:
     return sorted(folder.glob(pattern))
 
 
+def _adapter_config(folder: Path) -> dict[str, Any] | None:
+    """An adapter's configuration without the fields that do not change its computation."""
+    import json
+
+    try:
+        cfg = json.loads((folder / "adapter_config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    for k in ("base_model_name_or_path", "revision", "inference_mode", "lora_dropout"):
+        cfg.pop(k, None)
+    return cfg
+
+
 def check_checkpoint(entry: dict[str, Any]) -> Path | None:
     """Validate a local checkpoint folder; return it (None for hub checkpoints). UserError if broken."""
     path = str(entry["path"])
@@ -144,6 +157,7 @@ class HFGenerator:
         self._weights: str | None = None  # what the plain model's weights currently are
         self._adapter: str | None = None  # PEFT name of the active adapter
         self._adapter_src: str | None = None  # its folder
+        self._adapter_cfg: dict[str, Any] | None = None  # its configuration (see _adapter_config)
         self.switch_seconds: list[float] = []
 
     # --- loading -----------------------------------------------------------------------------------
@@ -168,35 +182,40 @@ class HFGenerator:
         return self.model
 
     def _load_in_place(self, folder: Path, files: list[Path], label: str) -> bool:
-        """Copy safetensors weights into the built model; False if the architecture does not match."""
-        import safetensors.torch
+        """Copy safetensors weights into the built model, tensor by tensor (no second copy of the
+        model in memory); False if names or shapes do not match the built architecture."""
         import torch
+        from safetensors import safe_open
 
         model = self._plain()
-        expected = set(model.state_dict())
-        seen: set[str] = set()
-        states = []
+        params = model.state_dict()  # views of the live tensors
+        handles, names = [], {}
         for f in files:
             try:
-                states.append(safetensors.torch.load_file(str(f), device="cpu"))
-            except Exception as e:  # corrupted or truncated file
+                h = safe_open(str(f), framework="pt", device="cpu")
+                shapes = {k: tuple(h.get_slice(k).get_shape()) for k in h.keys()}  # noqa: SIM118
+            except Exception as e:  # corrupted or truncated header
                 raise UserError(
                     f"checkpoint {label}: cannot read weights {f}: {str(e).splitlines()[0]}"
                 ) from e
-        for st in states:
-            if not set(st) <= expected:
-                return False
-            seen |= set(st)
-        tied = {
-            k
-            for k in expected - seen
-            if "lm_head" in k and getattr(model.config, "tie_word_embeddings", False)
-        }
-        if expected - seen - tied:
+            for k, shape in shapes.items():
+                if k not in params or tuple(params[k].shape) != shape:
+                    return False
+                names[k] = f
+            handles.append((f, h, list(shapes)))
+        tied = getattr(model.config, "tie_word_embeddings", False)
+        if any(k not in names and not (tied and "lm_head" in k) for k in params):
             return False
+        self._weights = None  # unknown until every tensor is copied
         with torch.no_grad():
-            for st in states:
-                model.load_state_dict(st, strict=False)
+            for f, h, keys in handles:
+                for k in keys:
+                    try:
+                        params[k].copy_(h.get_tensor(k))
+                    except Exception as e:  # truncated body
+                        raise UserError(
+                            f"checkpoint {label}: cannot read weights {f}: {str(e).splitlines()[0]}"
+                        ) from e
         if tied:
             model.tie_weights()
         self._weights = str(folder)
@@ -233,6 +252,8 @@ class HFGenerator:
                 self._fresh(base)
         if self.peft is not None and self._adapter_src == str(folder):
             return  # already live (e.g. the next chunk of the same checkpoint)
+        if self.peft is not None and self._swap_adapter_in_place(entry["id"], folder):
+            return
         name = f"a{len(self.switch_seconds)}"
         try:
             if self.peft is None:
@@ -249,6 +270,47 @@ class HFGenerator:
             ) from e
         self.peft.eval()
         self._adapter, self._adapter_src = name, str(folder)
+        self._adapter_cfg = _adapter_config(folder)
+
+    def _swap_adapter_in_place(self, label: str, folder: Path) -> bool:
+        """Copy a LoRA adapter's weights into the live adapter's tensors when both have the same
+        configuration (rank, alpha, targets...): no module injection, so a swap costs one copy of
+        the adapter weights. False (use PEFT's load_adapter) when they differ."""
+        import torch
+        from safetensors import safe_open
+
+        if self._adapter is None or _adapter_config(folder) != self._adapter_cfg:
+            return False
+        live = {n: p for n, p in self.peft.named_parameters() if f".{self._adapter}." in n}
+        files = _weight_files(folder, True)
+        try:
+            handles = [safe_open(str(f), framework="pt", device="cpu") for f in files]
+        except Exception as e:
+            raise UserError(
+                f"checkpoint {label}: cannot load LoRA adapter {folder}: {str(e).splitlines()[0]}"
+            ) from e
+        pairs = []
+        for h in handles:
+            for k in h.keys():  # noqa: SIM118
+                name = k.replace(".lora_A.", f".lora_A.{self._adapter}.").replace(
+                    ".lora_B.", f".lora_B.{self._adapter}."
+                )
+                if name not in live or tuple(live[name].shape) != tuple(h.get_slice(k).get_shape()):
+                    return False
+                pairs.append((h, k, live[name]))
+        if len(pairs) != len(live):
+            return False
+        self._adapter_src = None  # unknown until every tensor is copied
+        try:
+            with torch.no_grad():
+                for h, k, p in pairs:
+                    p.copy_(h.get_tensor(k))
+        except Exception as e:
+            raise UserError(
+                f"checkpoint {label}: cannot load LoRA adapter {folder}: {str(e).splitlines()[0]}"
+            ) from e
+        self._adapter_src = str(folder)
+        return True
 
     def activate(self, entry: dict[str, Any]) -> None:
         """Make ``entry``'s weights the live ones (adapter swap or in-place load)."""
