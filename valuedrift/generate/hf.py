@@ -9,9 +9,11 @@
   batch-mates. Guarantee: the same seed, checkpoint, sampling parameters, batch size and
   machine give identical text; other batch sizes give the same draws, so the text differs only
   where float rounding of padded batches flips a token (not seen in the tests).
-- **Checkpoint switching without rebuilding**: LoRA checkpoints swap PEFT adapters on the one loaded
-  base model; full checkpoints load their safetensors in place into the already-built model. Only
-  a different architecture (or a hub checkpoint) triggers a fresh load.
+- **Checkpoint switching without rebuilding**: LoRA checkpoints are adapters on the one loaded
+  base model: one of the same configuration as the live adapter is copied into its tensors,
+  otherwise PEFT's load_adapter / set_adapter / delete_adapter swap it. Full checkpoints load
+  their safetensors in place into the already-built model. Only a different architecture (or a
+  hub checkpoint) triggers a fresh load.
 """
 
 from __future__ import annotations
