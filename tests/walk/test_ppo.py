@@ -87,23 +87,37 @@ def test_ppo_stage_after_sft_with_a_reward_model_checkpoints_and_resumes(tmp_pat
     assert man["ppo/step-1"]["sha256"] != man["ppo/step-2"]["sha256"]
     log = _log(ref, "ppo")
     assert log[1]["kl_coef"] != log[0]["kl_coef"]  # the adaptive controller moved β
-    reward_dir = ref / "checkpoints" / "ppo" / "_reward"
+    (reward_dir,) = (ref / "checkpoints" / "_reward").iterdir()  # one model, keyed by its settings
     meta = json.loads((reward_dir / "reward_meta.json").read_text())
-    assert meta["steps"] == 4 and (reward_dir / "model.safetensors").exists()
+    assert meta["steps"] == 4 and meta["stage"] == "ppo" and (reward_dir / "model.safetensors").exists()
 
     # resume: the run as a kill right after ppo/step-1 leaves it (no step-2, no manifest)
     shutil.copytree(ref, tmp_path / "resumed")
     shutil.rmtree(tmp_path / "resumed" / "checkpoints" / "ppo" / "step-2")
     (tmp_path / "resumed" / "checkpoints_manifest.json").unlink()
-    mtime = (
-        (tmp_path / "resumed" / "checkpoints" / "ppo" / "_reward" / "model.safetensors").stat().st_mtime_ns
-    )
+    resumed_reward = tmp_path / "resumed" / "checkpoints" / "_reward" / reward_dir.name / "model.safetensors"
+    mtime = resumed_reward.stat().st_mtime_ns
     code, _, err = cli("train", cfg, "--out", tmp_path / "resumed")
     assert code == 0, err
     resumed = _manifest(tmp_path / "resumed")
     assert resumed["ppo/step-2"]["sha256"] == man["ppo/step-2"]["sha256"]
     assert _log(tmp_path / "resumed", "ppo")[-1] == log[-1]
     # the reward model was reused, not retrained
-    assert (
-        tmp_path / "resumed" / "checkpoints" / "ppo" / "_reward" / "model.safetensors"
-    ).stat().st_mtime_ns == mtime
+    assert resumed_reward.stat().st_mtime_ns == mtime
+
+
+def test_sibling_stages_with_the_same_reward_spec_share_one_reward_model(tmp_path, cli):
+    """PPO and RAFT from the same SFT checkpoint, same reward spec: the reward model is trained once."""
+    reward = {"type": "model", "reward_steps": 3}
+    ppo = pref_stage("ppo", "ppo", steps=1, batch_size=2, params={"max_new_tokens": 4, "reward": reward})
+    raft = pref_stage("raft", "raft", steps=1, batch_size=2,
+                      params={"k": 2, "max_new_tokens": 4, "reward": reward})  # fmt: skip
+    other = pref_stage("raft2", "raft", steps=1, batch_size=2,
+                       params={"k": 2, "max_new_tokens": 4, "reward": reward | {"reward_steps": 2}})  # fmt: skip
+    cfg = write_config(tmp_path, [sft_stage(steps=2, save={"every": 2}), ppo, raft, other])
+    code, _, err = cli("train", cfg, "--out", tmp_path / "run")
+    assert code == 0, err
+    folders = sorted((tmp_path / "run" / "checkpoints" / "_reward").iterdir())
+    metas = [json.loads((f / "reward_meta.json").read_text()) for f in folders]
+    assert sorted((m["stage"], m["steps"]) for m in metas) == [("ppo", 3), ("raft2", 2)]
+    assert {m["key"] for m in metas} == {f.name for f in folders}

@@ -64,3 +64,9 @@ def test_reward_model_learns_to_prefer_chosen_over_rejected(tiny_model, pairs, t
     assert loaded([p["prompt"] for p in some], [p["chosen"] for p in some]) == pytest.approx(
         rm([p["prompt"] for p in some], [p["chosen"] for p in some]), abs=1e-5
     )
+
+
+def test_reward_model_with_no_pair_within_max_length_is_a_user_error(tiny_model, pairs, tmp_path):
+    with pytest.raises(UserError, match=r"every preference pair is longer than max_length=8 tokens"):
+        train_reward_model(tiny_model, pairs, tmp_path / "rm", steps=1, max_length=8)
+    assert not (tmp_path / "rm").exists()

@@ -12,8 +12,11 @@ pair; prompts are the user's questions, completions the assistant's replies as p
   (Ouyang et al. 2022, Eq. 1). Options: ``reward_steps`` (alias ``steps``; 30), ``batch_size`` (8),
   ``learning_rate`` (1e-4 LoRA / 2e-5 full), ``lora`` (default: the experiment's finetune mode; the
   adapter is merged before saving), ``max_length`` (the stage's). It is saved atomically as
-  safetensors in ``<run>/checkpoints/<stage>/_reward/`` with the spec's hash; a resumed or re-run
-  stage loads it instead of training it again (a changed spec or parent retrains it).
+  safetensors in ``<run>/checkpoints/_reward/<key>/``, where the key hashes everything that
+  determines it (data, base weights' sha256, steps, batch size, learning rate, LoRA, length, seed):
+  sibling stages with the same spec (PPO, RAFT, GRPO, RLOO from one SFT checkpoint) share one reward
+  model, trained once, and a resumed or re-run stage loads it instead of training it again (a
+  changed spec or parent gives another key, so a new model).
 - ``{"type": "keyword", "words": [...], "avoid": [...]}`` (aliases ``positive`` / ``negative``): a
   programmatic reward for tests and demos: +1 per occurrence of a word in ``words``, −1 per
   occurrence of one in ``avoid``, ``other`` (default 0) per whitespace-separated word holding none;
@@ -31,6 +34,7 @@ import hashlib
 import importlib
 import json
 import logging
+import random
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -213,12 +217,15 @@ def train_reward_model(
     device: str = "cpu",
     report_to: list[str] | None = None,
     meta: dict[str, Any] | None = None,
+    accuracy_pairs: int = 64,
 ) -> RewardModel:
     """Train r_φ on ``pairs`` ({prompt, chosen, rejected}) with TRL's RewardTrainer; save it to ``out``.
 
     ``lora``: None for full fine-tuning, else a ``valuedrift.config.schema.LoraConfig`` (the adapter and
     the score head are trained, then merged, so the saved model is a plain safetensors folder).
-    ``out/reward_meta.json`` records the pair accuracy before and after training and ``meta``.
+    ``out/reward_meta.json`` records the pair accuracy before and after training (on a seeded sample
+    of at most ``accuracy_pairs`` training pairs: scoring every pair twice would cost more than the
+    training on a CPU) and ``meta``.
     """
     import datasets
     from datasets import Dataset
@@ -233,7 +240,8 @@ def train_reward_model(
         raise UserError("reward model: the preference data is empty")
     datasets.disable_progress_bars()
     model, tok = _seqcls_from(base, seed)
-    before = RewardModel(model, tok, max_length=max_length).accuracy(pairs)
+    probe = pairs if len(pairs) <= accuracy_pairs else random.Random(seed).sample(pairs, accuracy_pairs)
+    before = RewardModel(model, tok, max_length=max_length).accuracy(probe)
     model.train()
     peft_config = None
     if lora is not None:
@@ -274,6 +282,16 @@ def train_reward_model(
                             processing_class=tok, peft_config=peft_config)  # fmt: skip
     for cb in (PrinterCallback, ProgressCallback):
         trainer.remove_callback(cb)
+    kept = len(trainer.train_dataset)  # TRL leaves out pairs longer than max_length
+    if kept == 0:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise UserError(
+            f"reward model: every preference pair is longer than max_length={max_length} tokens "
+            "(raise params.reward.max_length or the stage's max_length)"
+        )
+    if kept < len(rows):
+        log.info("reward model: %d of %d pairs fit in max_length=%d tokens; the longer ones are left out",
+                 kept, len(rows), max_length)  # fmt: skip
     try:
         result = trainer.train()
     finally:
@@ -283,15 +301,23 @@ def train_reward_model(
         trained = trained.merge_and_unload()
     trained = trained.to("cpu").eval()
     rm = RewardModel(trained, tok, max_length=max_length)
-    after = rm.accuracy(pairs)
-    info = {"accuracy_before": before, "accuracy_after": after, "train_loss": result.training_loss,
-            "pairs": len(pairs), "steps": steps, "learning_rate": lr, **(meta or {})}  # fmt: skip
+    after = rm.accuracy(probe)
+    info = {"accuracy_before": before, "accuracy_after": after, "accuracy_pairs": len(probe),
+            "pairs_within_max_length": kept, "train_loss": result.training_loss, "pairs": len(pairs), "steps": steps, "learning_rate": lr,
+            **(meta or {})}  # fmt: skip
     with io.atomic_dir(out) as tmp:
         trained.save_pretrained(tmp, safe_serialization=True)
         tok.save_pretrained(tmp)
         (tmp / "reward_meta.json").write_text(json.dumps(info, indent=2, sort_keys=True))
-    log.info("reward model %s: pair accuracy %.3f -> %.3f", out, before, after)
+    log.info(
+        "reward model %s: pair accuracy %.3f -> %.3f (%d training pairs)", out, before, after, len(probe)
+    )
     return rm
+
+
+def reward_model_dir(checkpoints: Path, key: str) -> Path:
+    """Where the reward model with settings hash ``key`` lives in a run (shared by stages)."""
+    return Path(checkpoints) / "_reward" / key
 
 
 def _spec_key(obj: Any) -> str:
@@ -341,10 +367,10 @@ def _model_reward(spec: dict[str, Any], ctx) -> RewardFn:
         "seed": ctx.seed,
     }
     key = _spec_key(settings)
-    folder = ctx.run.checkpoints / ctx.stage.name / "_reward"
+    folder = reward_model_dir(ctx.run.checkpoints, key)
     meta_path = folder / "reward_meta.json"
     if meta_path.exists() and json.loads(meta_path.read_text()).get("key") == key:
-        log.info("reward model for stage %s: cached in %s", ctx.stage.name, folder)
+        log.info("reward model for stage %s: trained before, loaded from %s", ctx.stage.name, folder)
         return RewardModel.load(folder, device=ctx.device, max_length=settings["max_length"])
     pairs = preference_pairs(data)
     return train_reward_model(
@@ -401,4 +427,4 @@ def build_reward(spec: dict[str, Any] | str | None, ctx=None) -> RewardFn:
 
 
 __all__ = ["REWARD_TYPES", "RewardFn", "RewardModel", "build_reward", "import_reward", "keyword_reward",
-           "train_reward_model"]  # fmt: skip
+           "reward_model_dir", "train_reward_model"]  # fmt: skip
