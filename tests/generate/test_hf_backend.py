@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -71,6 +72,37 @@ def test_switching_checkpoints_changes_outputs_and_switches_back(tiny_model, ser
     assert gen.peft is peft_obj and gen._adapter == name  # no new adapter injected
     assert lora2 != lora
     assert texts(gen, series["lora"]) == lora
+
+
+def test_in_place_full_loads_hold_exactly_the_files_weights(tiny_model, series, tmp_path):
+    """Same dtype: parameters rebound to the file's tensors; another dtype (bf16 file, float32 model):
+    converted into the live tensors. Either way the model's weights are the file's afterwards."""
+    import torch
+    from safetensors.torch import load_file
+
+    from valuedrift.models import load_model
+
+    gen = HFGenerator(GenerationConfig(), base_model=tiny_model)
+    texts(gen, series["base"])
+    model_obj = gen.model
+    bf16 = tmp_path / "bf16"
+    load_model(series["other"]["path"]).to(torch.bfloat16).save_pretrained(bf16)
+    for f in Path(series["other"]["path"]).glob("tokenizer*"):
+        shutil.copy(f, bf16)
+    for entry, cast in (
+        (series["other"], None),
+        ({**series["other"], "id": "x/step-1", "path": str(bf16)}, 1),
+    ):
+        gen.activate(entry)
+        assert gen.model is model_obj
+        weights = load_file(str(Path(entry["path"]) / "model.safetensors"))
+        live = dict(gen.model.named_parameters())
+        for name, value in weights.items():
+            assert live[name].dtype == torch.float32
+            torch.testing.assert_close(live[name], value.float(), rtol=0, atol=0, msg=f"{name} ({cast})")
+    gen.activate(series["base"])  # and back: the base file's weights again
+    for name, value in load_file(str(Path(tiny_model) / "model.safetensors")).items():
+        assert torch.equal(dict(gen.model.named_parameters())[name], value)
 
 
 def test_missing_and_corrupted_checkpoints_are_named(tiny_model, series, tmp_path):

@@ -12,8 +12,9 @@
 - **Checkpoint switching without rebuilding**: LoRA checkpoints are adapters on the one loaded
   base model: one of the same configuration as the live adapter is copied into its tensors,
   otherwise PEFT's load_adapter / set_adapter / delete_adapter swap it. Full checkpoints load
-  their safetensors in place into the already-built model. Only a different architecture (or a
-  hub checkpoint) triggers a fresh load.
+  their safetensors in place into the already-built model (on the CPU without copying: parameters
+  are rebound to the file's copy-on-write mapping). Only a different architecture (or a hub
+  checkpoint) triggers a fresh load.
 """
 
 from __future__ import annotations
@@ -92,6 +93,20 @@ class SeededSampler:
         token = torch.searchsorted(cdf, u[:, None], right=True).clamp_(max=cdf.shape[-1] - 1)
         out = torch.full_like(scores, float("-inf"))
         return out.scatter_(1, token, 0.0)
+
+
+def _put(model, name: str, value, live) -> None:
+    """Make ``value`` the weight ``name`` of ``model`` (``live``: its current tensor): rebind a CPU
+    parameter of the same dtype to ``value`` (no copy), else copy into ``live``."""
+    if live.device.type == "cpu" and value.dtype == live.dtype:
+        try:
+            param = model.get_parameter(name)
+        except AttributeError:  # a buffer
+            param = None
+        if param is not None:
+            param.data = value
+            return
+    live.copy_(value)
 
 
 def _weight_files(folder: Path, adapter: bool) -> list[Path]:
@@ -184,8 +199,13 @@ class HFGenerator:
         return self.model
 
     def _load_in_place(self, folder: Path, files: list[Path], label: str) -> bool:
-        """Copy safetensors weights into the built model, tensor by tensor (no second copy of the
-        model in memory); False if names or shapes do not match the built architecture."""
+        """Put safetensors weights into the built model, tensor by tensor (never a second copy of the
+        model in memory); False if names or shapes do not match the built architecture.
+
+        On the CPU, a parameter whose dtype matches is rebound to the file's tensor: safetensors maps
+        the file copy-on-write, so this copies nothing and pages are read when first used (as a fresh
+        ``from_pretrained`` does); otherwise (GPU, other dtype, buffers) the values are copied into
+        the live tensor."""
         import torch
         from safetensors import safe_open
 
@@ -213,7 +233,7 @@ class HFGenerator:
             for f, h, keys in handles:
                 for k in keys:
                     try:
-                        params[k].copy_(h.get_tensor(k))
+                        _put(model, k, h.get_tensor(k), params[k])
                     except Exception as e:  # truncated body
                         raise UserError(
                             f"checkpoint {label}: cannot read weights {f}: {str(e).splitlines()[0]}"
