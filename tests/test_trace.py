@@ -129,3 +129,45 @@ def test_trace_reports_where_the_report_is_and_skips_completed_work(uninterrupte
     assert out.strip().endswith("report.html")
     assert mtimes(uninterrupted / "generations") == before
     assert "stage sft already complete" in err
+
+
+def test_all_algorithms_config_traces_every_algorithm_into_one_table_and_report(tmp_path, cli):
+    """``demo:all-algorithms`` (shrunk to the tiny model): UNA, RAFT, GRPO and RLOO sit beside SFT, DPO,
+    SimPO, KTO and PPO in the comparison table and the report; the four online stages share one
+    reward model."""
+    from valuedrift import compare
+    from valuedrift.config import load_config
+
+    code, out, err = cli("config", "show", "demo:all-algorithms")
+    assert code == 0, err
+    cfg = yaml.safe_load(out)
+    algorithms = [s["algorithm"] for s in cfg["stages"]]
+    assert algorithms == ["sft", "dpo", "simpo", "kto", "ppo", "una", "raft", "grpo", "rloo"]
+    cfg["base_model"] = {"name": "tiny-random"}
+    cfg.pop("valuedrift_version")
+    for stage in cfg["stages"]:
+        stage |= {"steps": 2, "batch_size": 2, "max_length": 512, "save": {"every": 1, "log": None}}
+        for key in ("max_new_tokens", "k", "num_generations"):
+            if key in stage["params"]:
+                stage["params"][key] = 4 if key == "max_new_tokens" else 2
+        if isinstance(stage["params"].get("reward"), dict):
+            stage["params"]["reward"] |= {"reward_steps": 2}
+    cfg["generation"]["prompts"]["per_category"] = 1
+    cfg["generation"]["sampling"] |= {"n_samples": 1, "max_new_tokens": 8}
+    cfg["analysis"]["n_bootstrap"] = 50
+    path = tmp_path / "all.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    load_config(path)  # still a valid config
+    code, _, err = cli("trace", path, "--out", tmp_path / "run")
+    assert code == 0, err
+    table = compare([tmp_path / "run"])
+    assert set(table["algorithm"]) == set(algorithms)
+    html = (tmp_path / "run" / "report.html").read_text()
+    for name in ("una", "raft", "grpo", "rloo"):
+        assert f">{name}<" in html, name
+    assert len(list((tmp_path / "run" / "checkpoints" / "_reward").iterdir())) == 1
+
+
+def test_unknown_builtin_config_is_one_line_exit_2(cli):
+    code, _, err = cli("config", "validate", "demo:nope")
+    assert code == 2 and "demo:nope: no such built-in config (there are: all-algorithms, demo)" in err

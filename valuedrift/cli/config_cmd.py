@@ -14,7 +14,9 @@ def register(app: typer.Typer) -> None:
 
     @group.command("validate")
     def validate(
-        config: Path = typer.Argument(..., help="Experiment YAML."),
+        config: Path = typer.Argument(
+            ..., help="Experiment YAML, or demo:NAME for a shipped one (demo:demo, demo:all-algorithms)."
+        ),
         set_: list[str] = typer.Option([], "--set", help="Override: key.sub=value (repeatable)."),
     ) -> None:
         """Check a config: schema, stage tree, algorithm params, files. Exit 2 with one line if bad."""
@@ -27,7 +29,9 @@ def register(app: typer.Typer) -> None:
 
     @group.command("show")
     def show(
-        config: Path = typer.Argument(None, help="Experiment YAML (default: the built-in demo)."),
+        config: Path = typer.Argument(
+            None, help="Experiment YAML or demo:NAME (default: the built-in demo)."
+        ),
         set_: list[str] = typer.Option([], "--set", help="Override: key.sub=value (repeatable)."),
     ) -> None:
         """Print the resolved config (all defaults filled in) as YAML."""

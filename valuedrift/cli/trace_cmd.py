@@ -15,7 +15,9 @@ from valuedrift.cli.app import console
 def register(app: typer.Typer) -> None:
     @app.command("trace")
     def trace(
-        config: Path = typer.Argument(None, help="Experiment YAML (default: the built-in offline demo)."),
+        config: Path = typer.Argument(
+            None, help="Experiment YAML or demo:NAME (default: the built-in offline demo, demo:demo)."
+        ),
         out: Path = typer.Option(None, "--out", help="Run directory (default: runs/<name>)."),
         set_: list[str] = typer.Option([], "--set", help="Override: key.sub=value (repeatable)."),
         fresh: bool = typer.Option(False, "--fresh", help="Delete the run directory first and start over."),

@@ -12,7 +12,9 @@ from valuedrift.cli.app import console
 def register(app: typer.Typer) -> None:
     @app.command("train")
     def train(
-        config: Path = typer.Argument(..., help="Experiment YAML."),
+        config: Path = typer.Argument(
+            ..., help="Experiment YAML, or demo:NAME for a shipped one (demo:demo, demo:all-algorithms)."
+        ),
         out: Path = typer.Option(None, "--out", help="Run directory (default: runs/<name>)."),
         set_: list[str] = typer.Option([], "--set", help="Override: key.sub=value (repeatable)."),
     ) -> None:

@@ -168,11 +168,11 @@ def _check_algorithm_params(exp: Experiment, source: str) -> None:
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Experiment:
-    """Read, override and validate a config file (``None``: the built-in demo config)."""
-    if path is None:
-        from valuedrift.demo import DEMO_CONFIG
+    """Read, override and validate a config file (``None``: the built-in demo config; ``demo:NAME``:
+    a config shipped in ``valuedrift/demo/``, e.g. ``demo:all-algorithms``)."""
+    from valuedrift.demo import DEMO_CONFIG, demo_config
 
-        path = DEMO_CONFIG
+    path = DEMO_CONFIG if path is None else demo_config(str(path)) if str(path).startswith("demo:") else path
     path = Path(path)
     data = read_yaml(path)
     data = apply_overrides(data, overrides or [])
