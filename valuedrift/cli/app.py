@@ -46,6 +46,14 @@ def setup_logging(verbose: int = 0, quiet: bool = False) -> None:
     )
     for noisy in ("httpx", "urllib3", "filelock", "datasets", "transformers", "accelerate", "torch"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not verbose:
+        # deprecation notices the libraries raise about each other's arguments (e.g. TRL passing
+        # ``gradient_checkpointing`` to transformers) say nothing a user of this tool can act on
+        import warnings
+
+        for lib in ("transformers", "trl", "peft", "accelerate", "torch"):
+            warnings.filterwarnings("ignore", category=FutureWarning, module=lib)
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module=lib)
 
 
 @app.callback()
