@@ -171,3 +171,37 @@ def test_all_algorithms_config_traces_every_algorithm_into_one_table_and_report(
 def test_unknown_builtin_config_is_one_line_exit_2(cli):
     code, _, err = cli("config", "validate", "demo:nope")
     assert code == 2 and "demo:nope: no such built-in config (there are: all-algorithms, demo)" in err
+
+
+def test_full_disk_is_one_line_exit_1_and_keeps_completed_phases(uninterrupted, tmp_path, cli, monkeypatch):
+    """ENOSPC in the judge phase (injected: a full disk cannot be caused without privileges): one line
+    with the fix, exit code 1, training and generation kept; the re-run finishes the same run."""
+    import errno
+    import shutil
+
+    from valuedrift import pipeline
+
+    run = tmp_path / "run"
+    shutil.copytree(uninterrupted, run)
+    for name in ("judgments", "stances.parquet", "drift.parquet", "report.html"):
+        target = run / name
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
+    cfg = tmp_path / "exp.yaml"
+    cfg.write_text(yaml.safe_dump(CONFIG))
+    generated = mtimes(run / "generations")
+
+    def full_disk(*_):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setitem(pipeline.PHASE_FUNCS, "judge", full_disk)
+    code, _, err = cli("trace", cfg, "--out", run)
+    assert code == 1 and "Traceback" not in err
+    assert f"disk full during judge in {run}" in err and "completed work is kept" in err
+    assert mtimes(run / "generations") == generated and not (run / "judgments").exists()
+    monkeypatch.undo()
+    code, _, err = cli("trace", cfg, "--out", run)
+    assert code == 0, err
+    assert mtimes(run / "generations") == generated
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(run / "drift.parquet"), pd.read_parquet(uninterrupted / "drift.parquet")
+    )

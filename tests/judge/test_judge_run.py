@@ -148,3 +148,21 @@ def test_batch_mode_judges_every_checkpoint_in_one_batch_and_keeps_its_id_in_the
     assert state["last_batch_id"] == "batch_0" and state["status"] == "completed"
     meta = json.loads((run_dir.path / "judge_meta.json").read_text())
     assert meta["usage"]["prompt_tokens"] == 100 * 12  # 4 distinct texts x 3 checkpoints, each once
+
+
+def test_unreachable_judge_endpoint_is_one_line_and_keeps_judged_checkpoints(cli, run_dir, tmp_path):
+    """The server answers the first checkpoint, then goes away: one line naming the endpoint, exit 1,
+    the first checkpoint's judgments kept, the second not written (so a re-run judges it)."""
+    write_generations(run_dir, checkpoints=("base",))
+    opts = ["--set", f"judge.cache_path={tmp_path / 'v.sqlite'}", "--set", "judge.max_retries=1",
+            "--set", "judge.options={backoff_base_s: 0.01}"]  # fmt: skip
+    with FakeOpenAI() as srv:
+        url = srv.url
+        assert cli("judge", run_dir.path, "--judge", f"openai:judge-model@{url}", *opts)[0] == 0
+    kept = run_dir.read_part("judgments", "base")
+    write_generations(run_dir, checkpoints=("base", "dpo/step-2"))
+    code, _, err = cli("judge", run_dir.path, "--judge", f"openai:judge-model@{url}", *opts)
+    assert code == 1 and "Traceback" not in err
+    assert f"cannot reach the judge endpoint at {url}" in err and "start the server" in err
+    pd.testing.assert_frame_equal(run_dir.read_part("judgments", "base"), kept)
+    assert not run_dir.has_part("judgments", "dpo/step-2")

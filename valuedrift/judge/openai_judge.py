@@ -161,6 +161,7 @@ class OpenAIJudge(Judge):
         self.state_dir = state_dir
         self.price = _price(self.model, opts)
         self.usage.extra.update({"unscored": 0, "parsed_fallback": 0, "cost_known": self.price is not None})
+        self._answered = False  # has the endpoint answered any request (even with an error status)?
 
     @property
     def identity(self) -> dict[str, Any]:
@@ -227,7 +228,24 @@ class OpenAIJudge(Judge):
             from valuedrift.judge.batch import run_batch
 
             return run_batch(self, items)
-        return _run_sync(self._judge_async(items))
+        verdicts = _run_sync(self._judge_async(items))
+        self._check_reachable(verdicts)
+        return verdicts
+
+    def _check_reachable(self, verdicts: list[Verdict]) -> None:
+        """An endpoint that never answered (every request of these items, with its retries, failed
+        to connect) is one ExternalFailure, raised before these verdicts are stored: the user
+        starts the server and re-runs, and the checkpoints judged before are kept. A server that
+        answers some requests and fails others leaves its failures ``unscored``, retried next run."""
+        failed = [v for v in verdicts if v.transient]
+        if self._answered or not failed:
+            return
+        if all("APIConnectionError" in v.raw or v.raw.endswith(": timeout") for v in failed):
+            raise ExternalFailure(
+                f"cannot reach the judge endpoint at {self.base_url or 'api.openai.com'} "
+                f"({len(failed)} requests, each tried {self.cfg.max_retries + 1} times: {failed[0].raw})",
+                hint="start the server or fix judge.base_url, then re-run: judged checkpoints are kept",
+            )
 
     async def _judge_async(self, items: list[JudgeItem]) -> list[Verdict]:
         try:
@@ -253,6 +271,7 @@ class OpenAIJudge(Judge):
             wait: float | None = None
             try:
                 raw = await client.chat.completions.with_raw_response.create(**body)
+                self._answered = True
                 data = raw.http_response.json()
                 if not isinstance(data, dict) or "choices" not in data:
                     raise ValueError(f"no 'choices' in body: {str(data)[:200]}")
@@ -264,6 +283,7 @@ class OpenAIJudge(Judge):
                     f"HTTP {e.status_code}"
                 ) from None
             except openai.APIStatusError as e:
+                self._answered = True  # the server is there; it refused this request
                 if e.status_code not in RETRY_STATUSES and e.status_code < 500:
                     return unscored(f"HTTP {e.status_code}: {str(e)[:500]}", source="error")
                 last = f"HTTP {e.status_code}"
