@@ -80,3 +80,13 @@ def test_paired_drift_test_detects_the_larger_drift(tmp_path):
 
     with pytest.raises(UserError, match="no stage named"):
         paired_drift_test(df, "dpo", "kto")
+
+
+def test_report_names_the_base_model_as_the_config_does(analysed_run, cli):
+    code, _, err = cli("report", str(analysed_run.path))
+    assert code == 0, err
+    assert "base model <code>smollm2" not in analysed_run.report_path.read_text()  # no config yet: manifest
+    analysed_run.config_path.write_text("name: demo\nbase_model: {name: smollm2-135m-instruct}\n")
+    code, _, err = cli("report", str(analysed_run.path))
+    assert code == 0, err
+    assert "base model <code>smollm2-135m-instruct</code>" in analysed_run.report_path.read_text()

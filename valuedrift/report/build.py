@@ -27,6 +27,17 @@ def _env():
     )
 
 
+def _base_model_name(config_text: str) -> str | None:
+    """The base model as the config names it (an alias reads better than its cache path)."""
+    import yaml
+
+    try:
+        name = (yaml.safe_load(config_text) or {}).get("base_model", {}).get("name")
+    except (yaml.YAMLError, AttributeError):
+        return None
+    return str(name) if name else None
+
+
 def _read_json(path: Path) -> dict | list | None:
     try:
         return json.loads(path.read_text())
@@ -167,7 +178,7 @@ def build_report(run, out: Path | str | None = None) -> Path:
             title=f"valuedrift report — {run.path.name}",
             run_name=run.path.name,
             version=__version__,
-            base_model=(manifest or {}).get("base_model", "?"),
+            base_model=_base_model_name(config_text) or (manifest or {}).get("base_model", "?"),
             stages=stages,
             fig_overall=figures.trajectories(stances, stages, [OVERALL]),
             fig_categories=figures.trajectories(stances, stages, cats[1:]) if len(cats) > 1 else None,
