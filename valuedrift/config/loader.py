@@ -172,7 +172,10 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     a config shipped in ``valuedrift/demo/``, e.g. ``demo:all-algorithms``)."""
     from valuedrift.demo import DEMO_CONFIG, demo_config
 
-    path = DEMO_CONFIG if path is None else demo_config(str(path)) if str(path).startswith("demo:") else path
+    if path is None:
+        path = DEMO_CONFIG
+    elif str(path).startswith("demo:"):
+        path = demo_config(str(path))
     path = Path(path)
     data = read_yaml(path)
     data = apply_overrides(data, overrides or [])

@@ -233,14 +233,13 @@ class OpenAIJudge(Judge):
         return verdicts
 
     def _check_reachable(self, verdicts: list[Verdict]) -> None:
-        """An endpoint that never answered (every request of these items, with its retries, failed
-        to connect) is one ExternalFailure, raised before these verdicts are stored: the user
-        starts the server and re-runs, and the checkpoints judged before are kept. A server that
-        answers some requests and fails others leaves its failures ``unscored``, retried next run."""
+        """An endpoint that never answered (so every failed request, with its retries, failed to
+        connect or timed out) is one ExternalFailure, raised before these verdicts are stored: the
+        user starts the server and re-runs, and the checkpoints judged before are kept. A server
+        that answers some requests and fails others leaves its failures ``unscored``, retried next
+        run."""
         failed = [v for v in verdicts if v.transient]
-        if self._answered or not failed:
-            return
-        if all("APIConnectionError" in v.raw or v.raw.endswith(": timeout") for v in failed):
+        if failed and not self._answered:
             raise ExternalFailure(
                 f"cannot reach the judge endpoint at {self.base_url or 'api.openai.com'} "
                 f"({len(failed)} requests, each tried {self.cfg.max_retries + 1} times: {failed[0].raw})",

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from valuedrift import __version__, io
+from valuedrift.config.schema import AnalysisConfig
 from valuedrift.report import figures
 from valuedrift.tables import OVERALL, STANCES
 
@@ -25,17 +26,6 @@ def _env():
         autoescape=select_autoescape(["html", "j2"], default=True),
         undefined=ChainableUndefined,  # optional metadata (judge, contamination) may be absent
     )
-
-
-def _base_model_name(config_text: str) -> str | None:
-    """The base model as the config names it (an alias reads better than its cache path)."""
-    import yaml
-
-    try:
-        name = (yaml.safe_load(config_text) or {}).get("base_model", {}).get("name")
-    except (yaml.YAMLError, AttributeError):
-        return None
-    return str(name) if name else None
 
 
 def _read_json(path: Path) -> dict | list | None:
@@ -162,6 +152,7 @@ def build_report(run, out: Path | str | None = None) -> Path:
     judge_meta = _read_json(run.path / "judge_meta.json") or {}
     contamination = _read_json(run.path / "contamination.json")
     config_text = run.config_path.read_text() if run.config_path.exists() else ""
+    exp = _run_config(run)
     sampling = {}
     if "n_tokens" in judgments:
         sampling = {
@@ -178,7 +169,8 @@ def build_report(run, out: Path | str | None = None) -> Path:
             title=f"valuedrift report — {run.path.name}",
             run_name=run.path.name,
             version=__version__,
-            base_model=_base_model_name(config_text) or (manifest or {}).get("base_model", "?"),
+            # the base model as the config names it (an alias reads better than its cache path)
+            base_model=exp.base_model.name if exp else (manifest or {}).get("base_model", "?"),
             stages=stages,
             fig_overall=figures.trajectories(stances, stages, [OVERALL]),
             fig_categories=figures.trajectories(stances, stages, cats[1:]) if len(cats) > 1 else None,
@@ -195,7 +187,7 @@ def build_report(run, out: Path | str | None = None) -> Path:
             contamination=contamination,
             sampling=sampling,
             config_text=config_text,
-            threshold=_threshold(run),
+            threshold=(exp.analysis if exp else AnalysisConfig()).drift_threshold,
         )
     )
     target = Path(out) if out else run.report_path
@@ -203,8 +195,9 @@ def build_report(run, out: Path | str | None = None) -> Path:
     return target
 
 
-def _threshold(run) -> float:
+def _run_config(run):
+    """The run's experiment config, or None (no config, or one that no longer validates)."""
     try:
-        return run.read_config().analysis.drift_threshold
-    except Exception:  # no or older config: the default
-        return 0.95
+        return run.read_config()
+    except Exception:
+        return None

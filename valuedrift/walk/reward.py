@@ -283,16 +283,15 @@ def train_reward_model(
     for cb in (PrinterCallback, ProgressCallback):
         trainer.remove_callback(cb)
     kept = len(trainer.train_dataset)  # TRL leaves out pairs longer than max_length
-    if kept == 0:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise UserError(
-            f"reward model: every preference pair is longer than max_length={max_length} tokens "
-            "(raise params.reward.max_length or the stage's max_length)"
-        )
-    if kept < len(rows):
-        log.info("reward model: %d of %d pairs fit in max_length=%d tokens; the longer ones are left out",
-                 kept, len(rows), max_length)  # fmt: skip
     try:
+        if kept == 0:
+            raise UserError(
+                f"reward model: every preference pair is longer than max_length={max_length} tokens "
+                "(raise params.reward.max_length or the stage's max_length)"
+            )
+        if kept < len(rows):
+            log.info("reward model: %d of %d pairs fit in max_length=%d tokens; the longer ones are left out",
+                     kept, len(rows), max_length)  # fmt: skip
         result = trainer.train()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -303,8 +302,8 @@ def train_reward_model(
     rm = RewardModel(trained, tok, max_length=max_length)
     after = rm.accuracy(probe)
     info = {"accuracy_before": before, "accuracy_after": after, "accuracy_pairs": len(probe),
-            "pairs_within_max_length": kept, "train_loss": result.training_loss, "pairs": len(pairs), "steps": steps, "learning_rate": lr,
-            **(meta or {})}  # fmt: skip
+            "pairs": len(pairs), "pairs_within_max_length": kept, "train_loss": result.training_loss,
+            "steps": steps, "learning_rate": lr, **(meta or {})}  # fmt: skip
     with io.atomic_dir(out) as tmp:
         trained.save_pretrained(tmp, safe_serialization=True)
         tok.save_pretrained(tmp)
