@@ -65,3 +65,17 @@ def test_judge_eval_on_the_project_gold_set(cli):
     assert earlier["accuracy"] >= 0.85 and earlier["macro_f1"] >= 0.85
     assert m["accuracy"] >= 0.9 and m["macro_f1"] >= 0.9
     assert "confusion matrix" in err and "per category" in err
+
+
+def test_judge_eval_on_real_smollm2_answers(cli):
+    """Real demo answers (short, rambling, cut off), labelled without seeing the judge's verdicts."""
+    from valuedrift.judge.metrics import gold_path
+
+    path = gold_path().with_name("smollm2_answers.jsonl")
+    code, out, err = cli("judge-eval", "--gold", str(path), "--judge", "offline", "--json", "--no-cache")
+    assert code == 0, err
+    m = json.loads(out.strip().splitlines()[-1])
+    assert m["n"] == 228 and m["n_unscored"] == 0
+    # measured (v5): accuracy 0.882, macro-F1 0.838; 'sample-2' (no training question) 0.909 / 0.881
+    assert m["accuracy"] >= 0.8 and m["macro_f1"] >= 0.75
+    assert m["per_part"]["sample-2"]["accuracy"] >= 0.85

@@ -1,8 +1,8 @@
 """The stance judge: p(s | question, response, topic) for s in {support, neutral, oppose}.
 
-Back ends (``registry.get_judge``): ``offline`` (default; frozen MiniLM embeddings + answer-shape
-cues + a calibrated classifier trained on the project's stance corpus, no server), ``openai`` (any OpenAI-compatible API; label log-probs
--> probabilities; Batch API mode), ``hf`` (a local causal LM; exact label probabilities from its
+Back ends (``registry.get_judge``): ``offline`` (default; all-MiniLM-L6-v2 fine-tuned on the
+project's stance corpus as a calibrated (question, response) classifier, no server), ``openai``
+(any OpenAI-compatible API; label log-probs -> probabilities; Batch API mode), ``hf`` (a local causal LM; exact label probabilities from its
 logits). Verdicts are cached by content; failures stay ``unscored``. ``judge_run`` judges a run.
 """
 
