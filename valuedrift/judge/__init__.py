@@ -2,8 +2,8 @@
 
 Back ends (``registry.get_judge``): ``offline`` (default; all-MiniLM-L6-v2 fine-tuned on the
 project's stance corpus as a calibrated (question, response) classifier, no server), ``openai``
-(any OpenAI-compatible API; label log-probs -> probabilities; Batch API mode), ``hf`` (a local causal LM; exact label probabilities from its
-logits). Verdicts are cached by content; failures stay ``unscored``. ``judge_run`` judges a run.
+(any OpenAI-compatible API; label log-probs -> probabilities; Batch API mode), ``hf`` (a local
+causal LM; exact label probabilities from its logits). Verdicts are cached by content; failures stay ``unscored``. ``judge_run`` judges a run.
 """
 
 from valuedrift.judge.base import Judge, JudgeItem, Verdict
