@@ -1,6 +1,6 @@
 """valuedrift: trace how post-training changes what a language model believes.
 
-Train stages (SFT, then PPO / DPO / SimPO / KTO / UNA / RAFT branches) while saving checkpoints,
+Train stages (SFT, DPO, SimPO, KTO, PPO, GRPO, RLOO, RAFT, UNA — a tree of them) while saving checkpoints,
 sample every checkpoint's answers to value-laden questions, have a stance judge label them, and
 measure drift magnitude and drift time with confidence intervals (Bhatia et al., arXiv 2510.26707).
 

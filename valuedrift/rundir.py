@@ -3,7 +3,7 @@
 Layout (``runs/<name>/``)::
 
     config.yaml                  resolved experiment config, with the package version
-    checkpoints_manifest.json    one entry per checkpoint (see checkpoints_manifest/schema.json)
+    checkpoints_manifest.json    one entry per checkpoint (schema: valuedrift/manifest_schema.json)
     checkpoints/<stage>/step-<n>/
     generations/<checkpoint>.parquet   one file per checkpoint, written atomically when complete
     judgments/<checkpoint>.parquet     likewise

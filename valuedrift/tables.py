@@ -1,4 +1,4 @@
-"""The vocabulary and column contracts of valuedrift's long-format tables (see DESIGN.md).
+"""The vocabulary and column contracts of valuedrift's long-format tables (see docs/design.md).
 
 These tables are the single source of truth; every summary (stance trajectories, drift, reports) is
 derived from them. Column names are relied on by checks outside the code: add, never rename.
@@ -8,9 +8,6 @@ from __future__ import annotations
 
 STANCES: tuple[str, ...] = ("support", "neutral", "oppose")
 """Stance labels s in S = {support, neutral, oppose}."""
-
-ALGORITHMS: tuple[str, ...] = ("sft", "ppo", "dpo", "simpo", "kto", "una", "raft", "grpo", "rloo")
-"""Post-training algorithms a stage may use (lower case)."""
 
 OVERALL = "overall"
 """The category that pools all categories."""

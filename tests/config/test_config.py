@@ -92,6 +92,24 @@ BAD = {
         "stages.0.data.path: file not found: nope.jsonl",
     ),
     "duplicate_stage": (GOOD.replace("name: dpo", "name: sft"), "used twice"),
+    "stage_named_base": (
+        GOOD.replace("name: dpo, algorithm: dpo, parent: sft", "name: base, algorithm: dpo"),
+        "'base' is reserved for the base model (stages.1.name)",
+    ),  # the index, not '{i}'
+    "bad_reward_type": (
+        GOOD.replace(
+            "name: dpo, algorithm: dpo, parent: sft,",
+            "name: ppo, algorithm: ppo, parent: sft, params: {reward: {type: rm}},",
+        ),
+        "stages.1.params.reward.type: 'rm' is not one of 'model', 'keyword', 'callable'",
+    ),
+    "bad_reward_model_key": (
+        GOOD.replace(
+            "name: dpo, algorithm: dpo, parent: sft,",
+            "name: raft, algorithm: raft, parent: sft, params: {reward: {type: model, stepz: 3}},",
+        ),
+        "stages.1.params.reward.model.stepz: unknown key",
+    ),  # checked at load, not in training
     "top_level_list": ("- a\n- b\n", "top level must be a mapping"),
 }
 

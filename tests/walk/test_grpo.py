@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.walk.conftest import FIXTURES, write_config
-from valuedrift.walk.manifest import load_manifest
+from valuedrift.manifest import load_manifest
 
 E_REWARD = {"type": "keyword", "positive": ["e"], "match": "substring", "normalise": "chars"}
 

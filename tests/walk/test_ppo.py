@@ -10,7 +10,7 @@ import pytest
 
 from tests.walk.conftest import FIXTURES, pref_stage, sft_stage, write_config
 from valuedrift.io import sha256_weights
-from valuedrift.walk.manifest import load_manifest
+from valuedrift.manifest import load_manifest
 
 # fraction of characters that are "e", × 10: the tiny random model's byte-level tokens contain "e" in
 # about one token in ten, so a policy that favours them raises this reward within ~20 PPO steps.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.walk.conftest import FIXTURES, write_config
-from valuedrift.walk.manifest import load_manifest
+from valuedrift.manifest import load_manifest
 from valuedrift.walk.raft import best_of_k
 
 # share of the letter "e" in a completion: a programmatic reward a random tiny model starts low on

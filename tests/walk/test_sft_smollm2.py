@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tests.walk.conftest import load_checkpoint
-from valuedrift.walk.manifest import load_manifest
+from valuedrift.manifest import load_manifest
 
 DEMO_SFT = Path(__file__).resolve().parents[2] / "valuedrift" / "demo" / "data" / "sft.jsonl"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from tests.walk.conftest import FIXTURES, load_checkpoint, write_config
-from valuedrift.walk.manifest import load_manifest
+from valuedrift.manifest import load_manifest
 
 BETA = 0.1
 

@@ -30,7 +30,7 @@ def test_stage_tree_writes_a_valid_manifest_with_hashes(tmp_path, cli):
     )
     code, _, err = cli("train", cfg, "--out", tmp_path / "run")
     assert code == 0, err
-    from valuedrift.walk.manifest import load_manifest
+    from valuedrift.manifest import load_manifest
 
     man = load_manifest(tmp_path / "run" / "checkpoints_manifest.json")
     by_id = {c["id"]: c for c in man["checkpoints"]}
@@ -81,7 +81,7 @@ def test_preference_stage_moves_towards_chosen(algorithm, tmp_path, cli, pairs):
     )  # fmt: skip
     code, _, err = cli("train", cfg, "--out", tmp_path / "run")
     assert code == 0, err
-    from valuedrift.walk.manifest import load_manifest
+    from valuedrift.manifest import load_manifest
 
     by_id = {c["id"]: c for c in load_manifest(tmp_path / "run" / "checkpoints_manifest.json")["checkpoints"]}
     before = _margins(by_id[f"{algorithm}/step-0"], pairs)
@@ -138,7 +138,7 @@ def test_sigkill_mid_stage_then_rerun_matches_uninterrupted_run(tmp_path, cli):
         ('{"messages": "not a list"}\n{broken\n', "no usable row for SFT"),
     ],
 )
-def test_bad_training_data_is_one_line_exit_2_and_keeps_finished_stages(content, expected, tmp_path, cli):
+def test_bad_training_data_is_one_line_exit_2_before_any_stage_trains(content, expected, tmp_path, cli):
     bad = tmp_path / "bad.jsonl"
     bad.write_text(content)
     cfg = write_config(
@@ -149,4 +149,4 @@ def test_bad_training_data_is_one_line_exit_2_and_keeps_finished_stages(content,
     lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
     assert len(lines) == 1 and expected in lines[0], err
     assert "Traceback" not in err
-    assert (tmp_path / "run" / "checkpoints" / "sft" / "step-2").exists()  # the finished stage is kept
+    assert not (tmp_path / "run" / "checkpoints").exists()  # found by the preflight: nothing trained

@@ -1,4 +1,4 @@
-"""``valuedrift config validate|show FILE``: check an experiment config, print it resolved."""
+"""``valuedrift config validate|show FILE``: check a config, print it resolved; ``config algorithms``."""
 
 from __future__ import annotations
 
@@ -39,6 +39,18 @@ def register(app: typer.Typer) -> None:
 
         exp = load_config(config, set_)
         typer.echo(dump_config(exp), nl=False)
+
+    @group.command("algorithms")
+    def algorithms() -> None:
+        """List the algorithm table: name, data kind, default learning rates (LoRA / full), summary."""
+        from rich.table import Table
+
+        from valuedrift.config.algorithms import all_specs
+
+        table = Table("algorithm", "data", "lr (LoRA)", "lr (full)", "params", "what")
+        for s in all_specs():
+            table.add_row(s.name, s.data, f"{s.lr_lora:g}", f"{s.lr_full:g}", s.params.__name__, s.summary)
+        console.print(table)
 
     app.add_typer(group, name="config")
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 import sys
 
+from rich.markup import escape
+
 from valuedrift.cli.app import app, console
 from valuedrift.errors import UserError
 
@@ -39,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, standalone_mode=False)
     except UserError as e:
-        console.print(f"[bold red]error:[/] {e.line()}", highlight=False, soft_wrap=True)
+        console.print(f"[bold red]error:[/] {escape(e.line())}", highlight=False, soft_wrap=True)
         return e.exit_code
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]: completed work is saved; re-run to resume")

@@ -73,15 +73,27 @@ def _list_item(node: list, part: str | int, text: str) -> Any:
     return node[_list_index(node, part, text)]
 
 
-def _format_validation_error(err: ValidationError, source: str) -> str:
-    first = err.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"])
-    msg = first["msg"]
-    if first["type"] == "extra_forbidden":
+def describe_error(err: dict[str, Any], skip: int = 0) -> tuple[str, str]:
+    """(dotted location, message) of one pydantic error, in this project's words.
+
+    ``skip`` drops leading location parts (e.g. a TypeAdapter's own). A wrong ``type`` of a tagged
+    union (the reward spec) is located at ``<field>.type``.
+    """
+    parts = [str(p) for p in err["loc"][skip:] if not str(p).startswith("function-")]
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
         msg = "unknown key"
-    elif first["type"] == "literal_error":
-        msg = f"{msg} (got {first.get('input')!r})"
-    msg = msg.removeprefix("Value error, ")
+    elif err["type"] == "literal_error":
+        msg = f"{msg} (got {err.get('input')!r})"
+    elif err["type"] == "union_tag_invalid":
+        ctx = err.get("ctx", {})
+        parts.append(str(ctx.get("discriminator", "type")).strip("'"))
+        msg = f"{ctx.get('tag')!r} is not one of {ctx.get('expected_tags')}"
+    return ".".join(parts), msg.removeprefix("Value error, ")
+
+
+def _format_validation_error(err: ValidationError, source: str) -> str:
+    loc, msg = describe_error(err.errors()[0])
     where = f"{source}: {loc}: " if loc else f"{source}: "
     more = f" (+{len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
     return f"{where}{msg}{more}"
@@ -152,18 +164,14 @@ def validate_config(data: dict[str, Any], *, source: str = "config", root: Path 
 
 
 def _check_algorithm_params(exp: Experiment, source: str) -> None:
-    """Let each stage's algorithm validate its own ``params`` (registry in valuedrift.walk)."""
-    try:
-        from valuedrift.walk.registry import validate_params
-    except ImportError:  # the walker is not importable (e.g. a minimal install): skip the deep check
-        return
+    """Validate each stage's ``params`` with its algorithm's params model (the algorithm table)."""
+    from valuedrift.config.algorithms import get_spec
+
     for i, st in enumerate(exp.stages):
         try:
-            st.params = validate_params(st.algorithm, st.params)
+            st.params = get_spec(st.algorithm).params.model_validate(st.params).model_dump(mode="json")
         except ValidationError as e:
-            err = e.errors()[0]
-            loc = ".".join(str(p) for p in err["loc"])
-            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            loc, msg = describe_error(e.errors()[0])
             raise UserError(f"{source}: stages.{i}.params.{loc}: {msg}") from None
 
 

@@ -11,11 +11,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from valuedrift.tables import ALGORITHMS
-
-Algorithm = Literal["sft", "ppo", "dpo", "simpo", "kto", "una", "raft", "grpo", "rloo"]
-assert set(Algorithm.__args__) == set(ALGORITHMS)  # type: ignore[attr-defined]
-
 
 class Strict(BaseModel):
     """Base for config models: unknown keys are errors; defaults are validated too."""
@@ -85,7 +80,11 @@ class DataConfig(Strict):
 
 class StageConfig(Strict):
     name: str = Field(..., pattern=r"^[a-z0-9][a-z0-9_\-]*$", description="Stage name (folder name).")
-    algorithm: Algorithm = Field(..., description=f"One of: {', '.join(ALGORITHMS)}.")
+    algorithm: str = Field(
+        ...,
+        description="A name from the algorithm table (valuedrift/config/algorithms.py): sft, dpo, "
+        "simpo, kto, ppo, grpo, rloo, raft, una.",
+    )
     parent: str = Field(
         "base", description="'base' (the base model) or the name of the stage this one starts from."
     )
@@ -107,6 +106,15 @@ class StageConfig(Strict):
         default_factory=dict,
         description="Algorithm hyperparameters (beta, gamma, kl_coef, ...), validated by the algorithm.",
     )
+
+    @field_validator("algorithm")
+    @classmethod
+    def _known_algorithm(cls, name: str) -> str:
+        from valuedrift.config.algorithms import names  # the table imports params, which import this
+
+        if name not in names():
+            raise ValueError(f"unknown algorithm {name!r} (one of: {', '.join(names())})")
+        return name
 
 
 class PromptsConfig(Strict):
@@ -214,7 +222,7 @@ class Experiment(Strict):
             if st.name in seen:
                 raise ValueError(f"stage name '{st.name}' used twice (stages.{i}.name)")
             if st.name == "base":
-                raise ValueError("'base' is reserved for the base model (stages.{i}.name)")
+                raise ValueError(f"'base' is reserved for the base model (stages.{i}.name)")
             seen.add(st.name)
         return stages
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,11 @@ def _load_prompts(cfg: GenerationConfig) -> pd.DataFrame:
     return prompts
 
 
+ProgressFn = Callable[[int, int, str], None]
+"""``on_progress(done, total, description)``: answers done of all to do, and what is being sampled
+(checkpoint k/N, tokens per second). The CLI draws it as a progress bar; any callable will do."""
+
+
 def generate_run(
     run: RunDir,
     exp,
@@ -113,12 +119,9 @@ def generate_run(
     *,
     cache: GenerationCache | None = None,
     backend=None,
+    on_progress: ProgressFn | None = None,
 ) -> dict[str, Any]:
     """Generate every missing checkpoint part of ``run``; return counts (generated, skipped, failed)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from valuedrift.cli.app import console
-
     manifest = manifest or run.read_manifest()
     cfg: GenerationConfig = exp.generation
     prompts = _load_prompts(cfg)
@@ -143,40 +146,37 @@ def generate_run(
     gen = CountingGenerator(backend, cache or GenerationCache(), base_model, cfg.sampling, known)
     reqs = requests_for(prompts, cfg.sampling)
     t0 = time.perf_counter()
-    progress = Progress(
-        TextColumn("[bold]generate[/] {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[tps]} tok/s"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    )
+    total = len(todo) * len(reqs)
+    done = 0
+    where = ""
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        if on_progress:
+            elapsed = time.perf_counter() - t0
+            tps = f"{gen.tokens / elapsed:.0f}" if elapsed > 0 and gen.tokens else "—"
+            on_progress(done, total, f"{where} {tps} tok/s")
+
     try:
-        with progress:
-            task = progress.add_task("", total=len(todo) * len(reqs), tps="—")
-
-            def advance(n: int) -> None:
-                elapsed = time.perf_counter() - t0
-                progress.update(task, advance=n, tps=f"{gen.tokens / elapsed:.0f}" if elapsed > 0 else "—")
-
-            for k, entry in enumerate(todo, 1):
-                progress.update(task, description=f"checkpoint {k}/{len(todo)} {entry['id']}")
-                done = progress.tasks[0].completed
-                try:
-                    answers = gen.answer(entry, reqs, advance)
-                except ExternalFailure:
-                    raise  # a server or disk problem: the next checkpoints would fail alike
-                except UserError as e:
-                    log.error("%s", e.line())
-                    stats["failed"].append(e.line())
-                    progress.update(task, completed=done + len(reqs))
-                    continue
-                run.write_part(
-                    "generations",
-                    entry["id"],
-                    rows_for(entry, manifest.get("run", run.path.name), reqs, answers),
-                )
+        for k, entry in enumerate(todo, 1):
+            where = f"checkpoint {k}/{len(todo)} {entry['id']}"
+            advance(0)
+            start = done
+            try:
+                answers = gen.answer(entry, reqs, advance)
+            except ExternalFailure:
+                raise  # a server or disk problem: the next checkpoints would fail alike
+            except UserError as e:
+                log.error("%s", e.line())
+                stats["failed"].append(e.line())
+                advance(start + len(reqs) - done)
+                continue
+            run.write_part(
+                "generations",
+                entry["id"],
+                rows_for(entry, manifest.get("run", run.path.name), reqs, answers),
+            )
     finally:
         backend.close()
     stats.update(generated=gen.generated, tokens=gen.tokens, seconds=round(time.perf_counter() - t0, 2))

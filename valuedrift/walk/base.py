@@ -1,12 +1,9 @@
 """The stage interface every training algorithm implements, and what stages share.
 
-An algorithm (``walk/sft.py``, ``walk/dpo.py``, ...) is an object with
+A trainer (``walk/sft.py``, ``walk/dpo.py``, ...) is an :class:`Algorithm` whose row in the algorithm
+table (:mod:`valuedrift.config.algorithms`) gives its name, params model, data kind and default
+learning rates; it implements one method,
 
-- ``name``: its registry name (``sft``, ``dpo``, ...),
-- ``data_kind``: ``"sft"`` | ``"preference"`` | ``"kto"`` | ``"prompts"`` (what its data loads as),
-- ``Params``: a pydantic model of its hyperparameters (``extra="forbid"``, documented defaults),
-- ``default_learning_rate`` (with LoRA) and optionally ``full_learning_rate`` (full fine-tuning; see
-  :func:`resolve_learning_rate`),
 - ``train(ctx: StageContext) -> None``: trains ``ctx.total_steps - ctx.start_step`` optimizer steps
   from ``ctx.load_policy()`` and calls ``ctx.save_checkpoint(step, model, tokenizer, optimizer)`` at
   every step in ``ctx.save_steps`` (the runner never asks it to redo a saved step).
@@ -37,6 +34,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from valuedrift import io
+from valuedrift.config.algorithms import AlgorithmSpec
 from valuedrift.config.schema import Experiment, StageConfig
 from valuedrift.rundir import RunDir
 
@@ -224,11 +222,17 @@ class StageContext:
             return False
         return optim_state.load(optimizer, Path(self.resume_from.path))
 
-    def log_metrics(self, step: int, metrics: dict[str, Any]) -> None:
-        """Append one JSON line of training metrics to ``logs/<stage>.jsonl``."""
+    def log_metrics(self, step: int, metrics: dict[str, Any], *, last: bool | None = None) -> None:
+        """Append one JSON line of training metrics to ``logs/<stage>.jsonl`` and send them to the
+        trackers of ``report_to`` (:mod:`valuedrift.walk.trackers`), which close after the stage's last
+        line: by default the one of its final step; ``last=False`` while more lines of it follow."""
         path = self.run.logs / f"{self.stage.name}.jsonl"
         with open(path, "a", encoding="utf-8") as fh:
             fh.write(json.dumps({"step": step, **metrics}, default=float) + "\n")
+        if self.exp.report_to:
+            from valuedrift.walk import trackers
+
+            trackers.log(self, step, metrics, last=step >= self.total_steps if last is None else last)
 
 
 def _canonical_adapter_config(folder: Path) -> None:
@@ -243,27 +247,15 @@ def _canonical_adapter_config(folder: Path) -> None:
 
 
 class Algorithm:
-    """Base class of algorithms; subclasses set the class attributes and implement ``train``."""
+    """Base class of trainers: a subclass implements ``train(ctx)``; its row in the algorithm table
+    (:mod:`valuedrift.config.algorithms`: name, params model, data kind, learning rates) is ``spec``."""
 
-    name: str = ""
-    data_kind: str = "sft"
-    Params: type[BaseModel]
-    default_learning_rate: float = 1e-4  # with LoRA adapters
-    full_learning_rate: float | None = None  # with full fine-tuning; None: default_learning_rate / 10
+    spec: AlgorithmSpec
 
     def train(self, ctx: StageContext) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
 
-def resolve_learning_rate(algo: Any, stage: StageConfig, mode: str) -> float:
-    """The stage's learning rate: its own, else the algorithm's default for LoRA or full fine-tuning.
-
-    Works for any registered object (``full_learning_rate`` is optional; missing, it is a tenth of
-    ``default_learning_rate``, the usual ratio between LoRA and full fine-tuning rates).
-    """
-    if stage.learning_rate:
-        return stage.learning_rate
-    if mode == "full":
-        full = getattr(algo, "full_learning_rate", None)
-        return full if full else algo.default_learning_rate / 10
-    return algo.default_learning_rate
+def resolve_learning_rate(spec: AlgorithmSpec, stage: StageConfig, mode: str) -> float:
+    """The stage's learning rate: its own, else the algorithm's default for LoRA or full fine-tuning."""
+    return stage.learning_rate or spec.learning_rate(mode)

@@ -7,24 +7,10 @@ rejected differ in stance (a value gap).
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from valuedrift.walk.base import Algorithm, StageContext
 
 
-class DPOParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    beta: float = Field(0.1, gt=0, description="β: strength of the KL anchor to the reference policy.")
-    loss_type: str = Field("sigmoid", description="TRL DPO loss: sigmoid (DPO), ipo, hinge, ...")
-
-
 class DPO(Algorithm):
-    name = "dpo"
-    data_kind = "preference"
-    Params = DPOParams
-    default_learning_rate = 5e-5
-    full_learning_rate = 1e-5
-
     def train(self, ctx: StageContext) -> None:
         from datasets import Dataset
         from trl import DPOConfig, DPOTrainer

@@ -32,30 +32,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from valuedrift.config.params import GRPOParams
 from valuedrift.walk.base import Algorithm, StageContext
-
-
-class GRPOParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    num_generations: int = Field(4, ge=2, description="G: completions sampled per prompt (group size).")
-    beta: float = Field(
-        0.04, ge=0, description="β of the KL penalty to π_ref (DeepSeekMath: 0.04; 0 drops π_ref)."
-    )
-    epsilon: float = Field(0.2, gt=0, description="ε of the ratio clipping.")
-    temperature: float = Field(1.0, gt=0, description="Sampling temperature.")
-    top_p: float = Field(1.0, gt=0, le=1, description="Nucleus sampling p.")
-    max_new_tokens: int = Field(64, gt=0, description="Most new tokens per sampled completion.")
-    loss_type: str = Field(
-        "grpo", description="TRL GRPO loss: grpo (per-sequence mean), dr_grpo, dapo, bnpo, ..."
-    )
-    scale_rewards: str = Field("group", description="Advantage scaling: group (std per group), batch, none.")
-    reward: dict[str, Any] | str | None = Field(
-        None,
-        description="The reward r(x, y), a walk/reward.py spec; None: a reward model trained on "
-        "preference pairs ({type: model}).",
-    )
 
 
 def trl_reward(reward, name: str = "valuedrift_reward"):
@@ -121,11 +99,6 @@ def run_group_stage(ctx: StageContext, trainer_cls, config) -> None:
 
 
 class GRPO(Algorithm):
-    name = "grpo"
-    data_kind = "prompts"
-    Params = GRPOParams
-    default_learning_rate = 1e-5
-
     def train(self, ctx: StageContext) -> None:
         from trl import GRPOConfig, GRPOTrainer
 
@@ -133,13 +106,3 @@ class GRPO(Algorithm):
         config = GRPOConfig(**group_config_args(ctx, p), epsilon=p.epsilon, loss_type=p.loss_type,
                             scale_rewards=p.scale_rewards)  # fmt: skip
         run_group_stage(ctx, GRPOTrainer, config)
-
-
-def _register() -> None:
-    from valuedrift.walk import registry
-
-    registry.algorithms()  # the built-ins first: registering into an empty registry would hide them
-    registry.register(GRPO())
-
-
-_register()

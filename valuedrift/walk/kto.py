@@ -6,26 +6,11 @@ reference point from mismatched answers within a batch, so the batch size must b
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from valuedrift.errors import UserError
 from valuedrift.walk.base import Algorithm, StageContext
 
 
-class KTOParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    beta: float = Field(0.1, gt=0, description="β: strength of the anchor to the reference policy.")
-    desirable_weight: float = Field(1.0, gt=0, description="Weight λ_D of desirable examples.")
-    undesirable_weight: float = Field(1.0, gt=0, description="Weight λ_U of undesirable examples.")
-
-
 class KTO(Algorithm):
-    name = "kto"
-    data_kind = "kto"
-    Params = KTOParams
-    default_learning_rate = 5e-5
-    full_learning_rate = 1e-5
-
     def train(self, ctx: StageContext) -> None:
         from datasets import Dataset
         from trl import KTOConfig, KTOTrainer

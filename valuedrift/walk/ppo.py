@@ -34,10 +34,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from valuedrift.config.params import PPOParams
 from valuedrift.walk import ppo_core as core
-from valuedrift.walk import registry
 from valuedrift.walk.base import Algorithm, StageContext
 from valuedrift.walk.reward import RewardFn
 
@@ -45,52 +44,6 @@ log = logging.getLogger(__name__)
 
 VALUE_HEAD = "value_head.safetensors"
 STATE = "ppo_trainer_state.json"  # "trainer_state" keeps it out of the checkpoint's weights hash
-
-
-class PPOParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    kl_coef: float = Field(0.05, ge=0, description="β: KL penalty coefficient (initial value if adaptive).")
-    adaptive_kl: bool = Field(False, description="Adapt β towards target_kl (Ziegler et al. 2019).")
-    target_kl: float = Field(6.0, gt=0, description="Adaptive KL: target KL per sequence (nats).")
-    kl_horizon: int = Field(10000, gt=0, description="Adaptive KL: horizon (in samples) of β's updates.")
-    gamma: float = Field(1.0, ge=0, le=1, description="γ: discount of GAE.")
-    lam: float = Field(0.95, ge=0, le=1, description="λ: GAE trade-off between bias and variance.")
-    cliprange: float = Field(0.2, gt=0, description="ε: clip range of the policy ratio.")
-    cliprange_value: float = Field(0.2, gt=0, description="ε_v: clip range of the value update.")
-    vf_coef: float = Field(0.1, ge=0, description="Weight of the value loss.")
-    ppo_epochs: int = Field(2, gt=0, description="Passes over each rollout batch.")
-    rollout_batch_size: int | None = Field(
-        None, gt=0, description="Prompts sampled per step; None: the stage's batch_size."
-    )
-    mini_batch_size: int | None = Field(
-        None, gt=0, description="Rollouts per optimizer step; None: the whole rollout batch."
-    )
-    max_new_tokens: int = Field(48, gt=0, description="Most tokens per sampled completion.")
-    temperature: float = Field(1.0, gt=0, description="Sampling temperature (also used in the log-probs).")
-    missing_eos_penalty: float | None = Field(
-        None, ge=0, description="Subtract this from the score of a completion that never ends (Huang et al.)."
-    )
-    max_grad_norm: float = Field(1.0, gt=0, description="Gradient clipping norm.")
-    reward: dict[str, Any] | str | None = Field(
-        default_factory=lambda: {"type": "model", "reward_steps": 30},
-        description="Reward spec (walk/reward.py): {type: model|keyword|callable, ...}; default: a "
-        "reward model trained for 30 steps on the stage's preference data (None: the same, 30 steps).",
-    )
-
-    @field_validator("reward")
-    @classmethod
-    def _programmatic_reward_builds(cls, spec):
-        """Keyword / callable rewards are built once at config time, so a bad one fails before training."""
-        if spec is None or (isinstance(spec, dict) and spec.get("type") == "model"):
-            return spec  # a reward model is built (and its keys checked) when the stage runs
-        from valuedrift.errors import UserError
-        from valuedrift.walk.reward import build_reward
-
-        try:
-            build_reward(spec)
-        except UserError as e:
-            raise ValueError(e.line()) from None
-        return spec
 
 
 class ValueHead(torch.nn.Module):
@@ -317,17 +270,12 @@ def rollout_batches(ctx: StageContext, prompts: list[str], batch: int) -> list[l
 
 
 class PPO(Algorithm):
-    name = "ppo"
-    data_kind = "prompts"
-    Params = PPOParams
-    default_learning_rate = 1e-4  # moves a LoRA policy within a dozen steps (× ppo_epochs updates)
-
     def train(self, ctx: StageContext) -> None:
         from valuedrift.data.loaders import prompt_texts
         from valuedrift.walk.reward import build_reward
 
         p: PPOParams = ctx.params
-        reward_fn = build_reward(p.reward if p.reward is not None else {"type": "model"}, ctx)
+        reward_fn = build_reward(p.reward, ctx)
         batches = rollout_batches(
             ctx, prompt_texts(ctx.stage.data), p.rollout_batch_size or ctx.stage.batch_size
         )
@@ -350,10 +298,5 @@ class PPO(Algorithm):
             if step in ctx.save_steps:
                 ctx.save_checkpoint(step, view, tok, runner.optimizer)
 
-
-# The registry loads its built-ins only while it is empty: load them first, so importing this module
-# directly (before anything asked the registry) does not hide SFT / DPO / ... behind PPO.
-registry.algorithms()
-registry.register(PPO())
 
 __all__ = ["PPO", "PPOParams", "PPORunner", "ValueHead", "rollout_batches"]

@@ -32,30 +32,8 @@ Example stage (YAML)::
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
-
+from valuedrift.config.params import RAFTParams
 from valuedrift.walk.base import Algorithm, StageContext
-
-
-class RAFTParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    k: int = Field(8, ge=1, description="K: completions sampled per prompt; the best one is kept.")
-    temperature: float = Field(1.0, gt=0, description="λ: sampling temperature (paper: 1.0).")
-    top_p: float = Field(1.0, gt=0, le=1, description="Nucleus sampling p.")
-    max_new_tokens: int = Field(64, gt=0, description="Most new tokens per sampled completion.")
-    steps_per_iteration: int = Field(
-        1, ge=1, description="Optimizer steps per sample-rank-finetune iteration (b = batch_size × this)."
-    )
-    kl_beta: float = Field(
-        0.0, ge=0, description="β of the KL-regularised reward r − β log π_θ/π_0 (0: plain reward)."
-    )
-    reward: dict[str, Any] | str | None = Field(
-        None,
-        description="The reward r(x, y), a walk/reward.py spec; None: a reward model trained on "
-        "preference pairs ({type: model}).",
-    )
 
 
 def best_of_k(scores: list[float], k: int) -> list[int]:
@@ -64,11 +42,6 @@ def best_of_k(scores: list[float], k: int) -> list[int]:
 
 
 class RAFT(Algorithm):
-    name = "raft"
-    data_kind = "prompts"
-    Params = RAFTParams
-    default_learning_rate = 1e-4
-
     def train(self, ctx: StageContext) -> None:
         import torch
 
@@ -134,13 +107,3 @@ class RAFT(Algorithm):
                 b = encode(tok, prompts[i : i + chunk], completions[i : i + chunk], ctx.stage.max_length)
                 out += (completion_logps(model, b) - completion_logps(ref, b)).cpu().tolist()
         return out
-
-
-def _register() -> None:
-    from valuedrift.walk import registry
-
-    registry.algorithms()  # the built-ins first: registering into an empty registry would hide them
-    registry.register(RAFT())
-
-
-_register()

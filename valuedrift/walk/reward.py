@@ -4,34 +4,26 @@ A reward function scores completions: ``RewardFn(prompts, completions) -> scores
 pair; prompts are the user's questions, completions the assistant's replies as plain text).
 ``build_reward(spec, ctx)`` makes one from a stage's ``params.reward`` spec:
 
-- ``{"type": "model"}`` (the default of PPO): a reward model r_φ(x, y) — an
-  ``AutoModelForSequenceClassification`` head (num_labels=1) on the stage's starting policy
-  (``base: parent``, default; with LoRA the merged full-model folder ``ctx.stage_base()``) or the base
-  model (``base: base``) — trained on preference pairs (``data``: a DataConfig; default the stage's
-  own data) with TRL's ``RewardTrainer``, i.e. the Bradley–Terry loss −log σ(r_φ(x, y_w) − r_φ(x, y_l))
-  (Ouyang et al. 2022, Eq. 1). Options: ``reward_steps`` (alias ``steps``; 30), ``batch_size`` (8),
-  ``learning_rate`` (1e-4 LoRA / 2e-5 full), ``lora`` (default: the experiment's finetune mode; the
-  adapter is merged before saving), ``max_length`` (the stage's). It is saved atomically as
+The spec is typed (:mod:`valuedrift.config.reward`: ``ModelReward``, ``KeywordReward``,
+``CallableReward``) and validated when the config loads:
+
+- ``type: model`` (the default): a reward model r_φ(x, y) — an ``AutoModelForSequenceClassification``
+  head (num_labels=1) on the stage's starting policy (``base: parent``; with LoRA the merged
+  full-model folder ``ctx.stage_base()``) or the base model (``base: base``) — trained on preference
+  pairs (``data``, default the stage's own) with TRL's ``RewardTrainer``, i.e. the Bradley–Terry loss
+  −log σ(r_φ(x, y_w) − r_φ(x, y_l)) (Ouyang et al. 2022, Eq. 1). It is saved atomically as
   safetensors in ``<run>/checkpoints/_reward/<key>/``, where the key hashes everything that
   determines it (data, base weights' sha256, steps, batch size, learning rate, LoRA, length, seed):
   sibling stages with the same spec (PPO, RAFT, GRPO, RLOO from one SFT checkpoint) share one reward
-  model, trained once, and a resumed or re-run stage loads it instead of training it again (a
-  changed spec or parent gives another key, so a new model).
-- ``{"type": "keyword", "words": [...], "avoid": [...]}`` (aliases ``positive`` / ``negative``): a
-  programmatic reward for tests and demos: +1 per occurrence of a word in ``words``, −1 per
-  occurrence of one in ``avoid``, ``other`` (default 0) per whitespace-separated word holding none;
-  divided by the completion's length in ``normalise`` units (``words``, default; ``chars``; or
-  ``none``), then multiplied by ``scale`` (1.0). ``match``: ``word`` (whole words, default) or
-  ``substring``; ``case_sensitive`` (false).
-- ``{"type": "callable", "path": "pkg.module:function", "kwargs": {...}}``: any Python function
-  with the ``RewardFn`` signature (extra ``kwargs`` are passed to it). A bare ``"pkg.module:function"``
-  string is accepted as the whole spec too.
+  model, trained once, and a resumed or re-run stage loads it instead of training it again.
+- ``type: keyword``: +1 per occurrence of a ``positive`` word, −1 per ``negative`` one, ``other`` per
+  word holding none, over the completion's length, times ``scale`` (for tests and demos).
+- ``type: callable``: any Python function with the ``RewardFn`` signature (``kwargs`` passed to it).
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import logging
 import random
@@ -41,13 +33,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
+from valuedrift.config.loader import describe_error
+from valuedrift.config.reward import (
+    CallableReward,
+    KeywordReward,
+    ModelReward,
+    RewardSpec,
+    coerce_reward,
+    resolve_callable,
+)
 from valuedrift.errors import UserError
 
 log = logging.getLogger(__name__)
 
 RewardFn = Callable[[list[str], list[str]], list[float]]
-
-REWARD_TYPES = ("model", "keyword", "callable")
 
 
 # --- keyword ------------------------------------------------------------------------------------------
@@ -66,12 +67,11 @@ def keyword_reward(
     score(y) = scale · (n_pos(y) − n_neg(y) + other · n_plain(y)) / max(1, |y|), where |y| counts
     words (``normalise="words"``), characters (``"chars"``) or is 1 (``"none"``).
     """
-    if match not in ("word", "substring"):
-        raise UserError(f"reward.match: {match!r} is not 'word' or 'substring'")
-    if normalise not in ("words", "chars", "none"):
-        raise UserError(f"reward.normalise: {normalise!r} is not 'words', 'chars' or 'none'")
-    if not positive and not negative and other == 0:
-        raise UserError("reward: a keyword reward needs 'positive' or 'negative' words")
+    try:
+        KeywordReward(type="keyword", positive=list(positive), negative=list(negative), other=other,
+                      match=match, normalise=normalise)  # fmt: skip
+    except ValidationError as e:
+        raise UserError(_reward_error(e)) from None
     fold = (lambda s: s) if case_sensitive else str.lower
     pos, neg = [fold(w) for w in positive], [fold(w) for w in negative]
 
@@ -102,16 +102,10 @@ def keyword_reward(
 # --- callable -----------------------------------------------------------------------------------------
 def import_reward(path: str, kwargs: dict[str, Any] | None = None) -> RewardFn:
     """The function at ``pkg.module:function`` (with ``kwargs`` bound, if any)."""
-    if not isinstance(path, str) or ":" not in path:
-        raise UserError(f"reward.path: {path!r} is not of the form 'pkg.module:function'")
-    mod_name, _, attr = path.partition(":")
     try:
-        mod = importlib.import_module(mod_name)
-    except ImportError as e:
-        raise UserError(f"reward.path: cannot import module {mod_name!r}: {e}") from e
-    fn = getattr(mod, attr, None)
-    if not callable(fn):
-        raise UserError(f"reward.path: {mod_name!r} has no function {attr!r}")
+        fn = resolve_callable(path)
+    except ValueError as e:
+        raise UserError(f"reward.path: {e}") from None
     if kwargs:
         return lambda prompts, completions: fn(prompts, completions, **kwargs)
     return fn
@@ -215,7 +209,6 @@ def train_reward_model(
     max_length: int = 512,
     seed: int = 0,
     device: str = "cpu",
-    report_to: list[str] | None = None,
     meta: dict[str, Any] | None = None,
     accuracy_pairs: int = 64,
 ) -> RewardModel:
@@ -267,7 +260,7 @@ def train_reward_model(
         weight_decay=0.0,
         save_strategy="no",
         logging_steps=max(1, steps // 10),
-        report_to=list(report_to or []) or "none",
+        report_to="none",  # the reward model's loss goes to reward_meta.json, not to the stage's trackers
         bf16=False,
         fp16=False,
         use_cpu=not cuda,
@@ -323,46 +316,27 @@ def _spec_key(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def _model_reward(spec: dict[str, Any], ctx) -> RewardFn:
+def _model_reward(spec: ModelReward, ctx) -> RewardFn:
     from valuedrift import io
-    from valuedrift.config.schema import DataConfig
     from valuedrift.data.loaders import preference_pairs
 
-    allowed = {"type", "data", "base", "steps", "reward_steps", "batch_size", "learning_rate", "lora",
-               "max_length"}  # fmt: skip
-    unknown = set(spec) - allowed
-    if unknown:
-        raise UserError(
-            f"stage {ctx.stage.name}: params.reward: unknown key(s) {sorted(unknown)} for type 'model'"
-        )
-    if spec.get("data") is not None:
-        try:
-            data = DataConfig.model_validate(spec["data"])
-        except Exception as e:
-            raise UserError(f"stage {ctx.stage.name}: params.reward.data: {str(e).splitlines()[-1]}") from e
-    elif ctx.stage.data is not None:
-        data = ctx.stage.data
-    else:
+    data = spec.data or ctx.stage.data
+    if data is None:
         raise UserError(
             f"stage {ctx.stage.name}: params.reward.data: no preference data for the reward model"
         )
-    which = spec.get("base", "parent")
-    if which == "parent":
-        base = ctx.stage_base() if ctx.lora else ctx.parent.path
-    elif which == "base":
-        base = ctx.base_model
-    else:
-        raise UserError(f"stage {ctx.stage.name}: params.reward.base: {which!r} is not 'parent' or 'base'")
-    use_lora = bool(spec.get("lora", ctx.lora))
+    which = spec.base
+    base = (ctx.stage_base() if ctx.lora else ctx.parent.path) if which == "parent" else ctx.base_model
+    use_lora = ctx.lora if spec.lora is None else spec.lora
     settings = {
         "data": data.model_dump(),
         "base": which,
         "base_sha256": io.sha256_weights(base) if Path(base).is_dir() else base,
-        "steps": int(spec.get("reward_steps", spec.get("steps", 30))),
-        "batch_size": int(spec.get("batch_size", 8)),
-        "learning_rate": spec.get("learning_rate"),
+        "steps": spec.reward_steps,
+        "batch_size": spec.batch_size,
+        "learning_rate": spec.learning_rate,
         "lora": ctx.exp.finetune.lora.model_dump() if use_lora else None,
-        "max_length": int(spec.get("max_length", ctx.stage.max_length)),
+        "max_length": spec.max_length or ctx.stage.max_length,
         "seed": ctx.seed,
     }
     key = _spec_key(settings)
@@ -383,47 +357,52 @@ def _model_reward(spec: dict[str, Any], ctx) -> RewardFn:
         max_length=settings["max_length"],
         seed=ctx.seed,
         device=ctx.device,
-        report_to=list(ctx.exp.report_to),
         meta={"key": key, "stage": ctx.stage.name, "base": which},
     ).to(ctx.device)
 
 
-def build_reward(spec: dict[str, Any] | str | None, ctx=None) -> RewardFn:
-    """The reward function a stage's ``params.reward`` spec describes (see the module docstring).
+def parse_reward(spec: Any) -> ModelReward | KeywordReward | CallableReward:
+    """A typed reward spec from a spec, a mapping, a ``"pkg.module:function"`` string or None."""
+    if isinstance(spec, (ModelReward, KeywordReward, CallableReward)):
+        return spec
+    try:
+        return TypeAdapter(RewardSpec).validate_python(coerce_reward(spec))
+    except (ValidationError, ValueError) as e:
+        raise UserError(_reward_error(e)) from None
+
+
+def _reward_error(e: Exception) -> str:
+    """``reward.<field>: <message>`` for a bad spec."""
+    if not isinstance(e, ValidationError):
+        return f"reward: {e}"
+    loc, msg = describe_error(e.errors()[0])
+    return f"reward.{loc}: {msg}" if loc else f"reward: {msg}"
+
+
+def build_reward(spec: Any, ctx=None) -> RewardFn:
+    """The reward function a stage's ``params.reward`` describes (see the module docstring).
 
     ``ctx`` (a StageContext) is needed only by ``type: model`` (data, base checkpoint, run directory).
     """
-    if spec is None:
-        spec = {"type": "model"}
-    if isinstance(spec, str):
-        spec = {"type": "callable", "path": spec}
-    if not isinstance(spec, dict):
-        raise UserError(f"reward: expected a mapping with a 'type', got {type(spec).__name__}")
-    kind = spec.get("type")
-    if kind == "keyword":
-        allowed = {"type", "words", "avoid", "positive", "negative", "other", "match", "normalise",
-                   "case_sensitive", "scale"}  # fmt: skip
-        unknown = set(spec) - allowed
-        if unknown:
-            raise UserError(f"reward: unknown key(s) {sorted(unknown)} for type 'keyword'")
-        kw = {k: v for k, v in spec.items() if k != "type"}
-        for alias, name in (("words", "positive"), ("avoid", "negative")):
-            if alias in kw:
-                if name in kw:
-                    raise UserError(f"reward: give '{alias}' or '{name}', not both")
-                kw[name] = kw.pop(alias)
-        for name in ("positive", "negative"):
-            if isinstance(kw.get(name), str):
-                kw[name] = [kw[name]]
-        return keyword_reward(**kw)
-    if kind == "callable":
-        return import_reward(spec.get("path", ""), spec.get("kwargs"))
-    if kind == "model":
-        if ctx is None:
-            raise UserError("reward: type 'model' is trained within a stage (no stage context given)")
-        return _model_reward(spec, ctx)
-    raise UserError(f"reward.type: {kind!r} is not one of {', '.join(REWARD_TYPES)}")
+    spec = parse_reward(spec)
+    if isinstance(spec, KeywordReward):
+        return keyword_reward(spec.positive, spec.negative, other=spec.other, match=spec.match,
+                              normalise=spec.normalise, case_sensitive=spec.case_sensitive,
+                              scale=spec.scale)  # fmt: skip
+    if isinstance(spec, CallableReward):
+        return import_reward(spec.path, spec.kwargs)
+    if ctx is None:
+        raise UserError("reward: type 'model' is trained within a stage (no stage context given)")
+    return _model_reward(spec, ctx)
 
 
-__all__ = ["REWARD_TYPES", "RewardFn", "RewardModel", "build_reward", "import_reward", "keyword_reward",
-           "reward_model_dir", "train_reward_model"]  # fmt: skip
+__all__ = [
+    "RewardFn",
+    "RewardModel",
+    "build_reward",
+    "import_reward",
+    "keyword_reward",
+    "parse_reward",
+    "reward_model_dir",
+    "train_reward_model",
+]  # fmt: skip

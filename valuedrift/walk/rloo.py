@@ -24,37 +24,11 @@ Example stage (YAML)::
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
-
+from valuedrift.config.params import RLOOParams
 from valuedrift.walk.base import Algorithm, StageContext
 
 
-class RLOOParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    num_generations: int = Field(4, ge=2, description="G: completions per prompt (the leave-one-out group).")
-    beta: float = Field(
-        0.05, ge=0, description="β of the KL penalty in the reward (TRL default 0.05; 0 drops π_ref)."
-    )
-    epsilon: float = Field(0.2, gt=0, description="ε of the ratio clipping.")
-    temperature: float = Field(1.0, gt=0, description="Sampling temperature.")
-    top_p: float = Field(1.0, gt=0, le=1, description="Nucleus sampling p.")
-    max_new_tokens: int = Field(64, gt=0, description="Most new tokens per sampled completion.")
-    normalize_advantages: bool = Field(False, description="Normalise advantages to mean 0, std 1 per batch.")
-    reward: dict[str, Any] | str | None = Field(
-        None,
-        description="The reward r(x, y), a walk/reward.py spec; None: a reward model trained on "
-        "preference pairs ({type: model}).",
-    )
-
-
 class RLOO(Algorithm):
-    name = "rloo"
-    data_kind = "prompts"
-    Params = RLOOParams
-    default_learning_rate = 1e-5
-
     def train(self, ctx: StageContext) -> None:
         from trl import RLOOConfig, RLOOTrainer
 
@@ -64,13 +38,3 @@ class RLOO(Algorithm):
         config = RLOOConfig(**group_config_args(ctx, p), epsilon=p.epsilon,
                             normalize_advantages=p.normalize_advantages)  # fmt: skip
         run_group_stage(ctx, RLOOTrainer, config)
-
-
-def _register() -> None:
-    from valuedrift.walk import registry
-
-    registry.algorithms()  # the built-ins first: registering into an empty registry would hide them
-    registry.register(RLOO())
-
-
-_register()

@@ -6,23 +6,24 @@
 - The manifest (``checkpoints_manifest.json``) is rewritten atomically after every checkpoint: the
   base model as ``base/step-0``, then per stage its step 0 (the parent's last checkpoint) and every
   saved step.
-- A stage that fails stops the run with one line; its completed checkpoints and every finished stage
-  stay on disk, and its children are not started.
+- A stage that fails stops the run; its completed checkpoints and every finished stage stay on disk,
+  and its children are not started. Bad input (a :class:`UserError`) is one line and exit code 2; any
+  other exception is a bug or a library failure and keeps its traceback (also written to
+  ``logs/<stage>.error.txt``), exit code 1.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
 from typing import Any
 
 from valuedrift import __version__, io
 from valuedrift.config.schema import Experiment, StageConfig
 from valuedrift.errors import UserError
+from valuedrift.manifest import validate_manifest
 from valuedrift.rundir import RunDir
 from valuedrift.walk.base import CheckpointRef, StageContext, merged_folder, resolve_learning_rate
-from valuedrift.walk.manifest import validate_manifest
 from valuedrift.walk.schedule import save_steps
 
 log = logging.getLogger(__name__)
@@ -108,12 +109,12 @@ def train_run(run: RunDir, exp: Experiment) -> dict[str, Any]:
         ctx = StageContext(
             exp=exp,
             stage=stage,
-            params=algo.Params.model_validate(stage.params),
+            params=algo.spec.params.model_validate(stage.params),
             run=run,
             parent=parent,
             base_model=base.path,
             device=device,
-            learning_rate=resolve_learning_rate(algo, stage, exp.finetune.mode),
+            learning_rate=resolve_learning_rate(algo.spec, stage, exp.finetune.mode),
             save_steps=[s for s in schedule if s > (done[-1] if done else 0)],
             start_step=done[-1] if done else 0,
             resume_from=resume,
@@ -136,14 +137,14 @@ def train_run(run: RunDir, exp: Experiment) -> dict[str, Any]:
             algo.train(ctx)
         except UserError:
             raise
-        except Exception as e:
+        except Exception:  # a bug or a library failure: keep its traceback (exit 1), not "bad input"
             import traceback
 
-            (run.logs / f"{stage.name}.error.txt").write_text(traceback.format_exc())
-            raise UserError(
-                f"stage {stage.name} ({stage.algorithm}) failed: {type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}",
-                hint=f"traceback in {run.logs / (stage.name + '.error.txt')}; completed checkpoints are kept, re-run to resume",
-            ) from e
+            trace_file = run.logs / f"{stage.name}.error.txt"
+            trace_file.write_text(traceback.format_exc())
+            log.error("stage %s (%s) failed; its completed checkpoints are kept (traceback also in %s)",
+                      stage.name, stage.algorithm, trace_file)  # fmt: skip
+            raise
         if not run.checkpoint_dir(stage.name, stage.steps).exists():
             raise UserError(f"stage {stage.name}: training ended before its final step {stage.steps}")
         last[stage.name] = _ref_from_disk(run, stage, stage.steps, lora, parent)
@@ -151,4 +152,4 @@ def train_run(run: RunDir, exp: Experiment) -> dict[str, Any]:
     return manifest
 
 
-__all__ = ["Path", "train_run"]
+__all__ = ["train_run"]

@@ -6,23 +6,10 @@ as prompt/completion conversations, so TRL masks the prompt).
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from valuedrift.walk.base import Algorithm, StageContext
 
 
-class SFTParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    completion_only: bool = Field(True, description="Loss on the assistant reply only (not on the prompt).")
-
-
 class SFT(Algorithm):
-    name = "sft"
-    data_kind = "sft"
-    Params = SFTParams
-    default_learning_rate = 2e-4
-    full_learning_rate = 2e-5
-
     def train(self, ctx: StageContext) -> None:
         from datasets import Dataset
         from trl import SFTConfig, SFTTrainer

@@ -7,26 +7,10 @@ CPO adds an NLL term on the chosen answer).
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from valuedrift.walk.base import Algorithm, StageContext
 
 
-class SimPOParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    beta: float = Field(
-        2.0, gt=0, description="β: scale of the length-normalised reward (SimPO paper: 2.0-2.5)."
-    )
-    gamma: float = Field(0.5, ge=0, description="γ: target reward margin (TRL's simpo_gamma).")
-
-
 class SimPO(Algorithm):
-    name = "simpo"
-    data_kind = "preference"
-    Params = SimPOParams
-    default_learning_rate = 5e-5
-    full_learning_rate = 1e-5
-
     def train(self, ctx: StageContext) -> None:
         from datasets import Dataset
         from trl.experimental.cpo import CPOConfig, CPOTrainer

@@ -36,37 +36,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from valuedrift.config.params import UNAParams
 from valuedrift.errors import UserError
 from valuedrift.walk.base import Algorithm, StageContext
-
-
-class UNAParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    variant: Literal["pair", "binary", "score", "online"] = Field(
-        "pair", description="Feedback kind: pair (DPO-equivalent), binary (thumbs up/down), score, online."
-    )
-    beta: float = Field(0.1, gt=0, description="β of the implicit reward r_θ = β log π_θ/π_ref.")
-    g: Literal["mse", "bce"] = Field(
-        "mse", description="Distance g of binary/score/online: mse, or bce on σ(r_θ) (binary, score)."
-    )
-    desirable_weight: float = Field(1.0, gt=0, description="binary: weight of thumbs-up examples.")
-    undesirable_weight: float = Field(1.0, gt=0, description="binary: weight of thumbs-down examples.")
-    reward: dict[str, Any] | str | None = Field(
-        None,
-        description="score (data without a score column) and online: the explicit reward r_φ, a "
-        "walk/reward.py spec; None: a reward model trained on preference pairs ({type: model}).",
-    )
-    reward_transform: Literal["none", "sigmoid"] = Field(
-        "none", description="Map r_φ before the loss: none, or sigmoid (an unbounded RM logit into [0, 1])."
-    )
-    num_samples: int = Field(2, gt=0, description="online: completions sampled per prompt and step.")
-    temperature: float = Field(1.0, gt=0, description="online: sampling temperature.")
-    top_p: float = Field(1.0, gt=0, le=1, description="online: nucleus sampling p.")
-    max_new_tokens: int = Field(64, gt=0, description="online: most new tokens per sampled completion.")
 
 
 def _transform(values: list[float], how: str) -> list[float]:
@@ -211,11 +185,6 @@ def _collate(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 class UNA(Algorithm):
-    name = "una"
-    data_kind = "preference"  # pairs for pair/binary/score; online uses the data's prompts
-    Params = UNAParams
-    default_learning_rate = 5e-5
-
     def train(self, ctx: StageContext) -> None:
         from datasets import Dataset
         from transformers import TrainingArguments
@@ -234,13 +203,3 @@ class UNA(Algorithm):
         run_trainer(make_trainer_class(), ctx, model, tok, args, Dataset.from_list(rows),
                     data_collator=_collate, ref_model=ctx.load_reference(), una_ctx=ctx,
                     reward_fn=reward_fn)  # fmt: skip
-
-
-def _register() -> None:
-    from valuedrift.walk import registry
-
-    registry.algorithms()  # the built-ins first: registering into an empty registry would hide them
-    registry.register(UNA())
-
-
-_register()

@@ -1,4 +1,4 @@
-"""The checkpoints manifest: load, validate against ``checkpoints_manifest/schema.json``, resolve paths.
+"""The checkpoints manifest, a run-directory format: load, validate against ``manifest_schema.json``.
 
 A hand-written manifest for an existing checkpoint series (local folders or ``hub-id@revision``)
 goes through the same :func:`load_manifest` as one written by ``valuedrift train``.
@@ -12,15 +12,12 @@ from typing import Any
 
 from valuedrift.errors import UserError
 
-SCHEMA = Path(__file__).resolve().parents[2] / "checkpoints_manifest" / "schema.json"
+SCHEMA = Path(__file__).with_name("manifest_schema.json")
+"""The one JSON schema of ``checkpoints_manifest.json`` (shipped in the package)."""
 
 
 def schema() -> dict[str, Any]:
-    from importlib.resources import files
-
-    packaged = files("valuedrift.walk").joinpath("manifest_schema.json")
-    path = SCHEMA if SCHEMA.exists() else Path(str(packaged))
-    return json.loads(path.read_text())
+    return json.loads(SCHEMA.read_text(encoding="utf-8"))
 
 
 def validate_manifest(manifest: dict[str, Any], source: str = "manifest") -> dict[str, Any]:
