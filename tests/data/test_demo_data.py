@@ -6,7 +6,7 @@ import json
 from collections import Counter
 
 from valuedrift.config.schema import DataConfig, PromptsConfig
-from valuedrift.data.contamination import check_contamination, training_texts
+from valuedrift.curate.contamination import check_contamination, training_texts
 from valuedrift.data.loaders import load_preference_dataset, load_prompts, load_sft_dataset
 from valuedrift.demo import DATA_DIR
 

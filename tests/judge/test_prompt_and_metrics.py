@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from tests.test_prompt_set import content_words, jaccard
-from valuedrift.data.contamination import check_contamination
+from valuedrift.curate.contamination import check_contamination
 from valuedrift.errors import UserError
 from valuedrift.judge import prompt
 from valuedrift.judge.corpus import build_corpus, load_written, training_rows

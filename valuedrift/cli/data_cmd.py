@@ -94,7 +94,7 @@ def register(app: typer.Typer) -> None:
         """Stance distribution of chosen and rejected responses and the value gap between them, per category."""
         from valuedrift import io
         from valuedrift.config.schema import DataConfig
-        from valuedrift.data.audit import audit_pairs
+        from valuedrift.curate.audit import audit_pairs
         from valuedrift.data.loaders import preference_pairs
         from valuedrift.errors import UserError
 
@@ -169,13 +169,13 @@ def register(app: typer.Typer) -> None:
         """Value-gap pairs: the generator argues each side, the judge confirms both stances, the rest are dropped."""
         from valuedrift import io
         from valuedrift.config.schema import GenerationConfig, SamplingConfig
-        from valuedrift.data.value_gap import build_value_gap_pairs, read_prompts
+        from valuedrift.curate.value_gap import build_value_gap_pairs, read_prompts
         from valuedrift.generate.run import generate_texts
 
         prompts = read_prompts(prompts_file)[:limit] if limit else read_prompts(prompts_file)
         questions = _eval_questions(eval_prompts)
         if questions is not None:
-            from valuedrift.data.contamination import check_contamination
+            from valuedrift.curate.contamination import check_contamination
 
             hits = check_contamination(questions, [p["prompt"] for p in prompts])
             if len(hits):
@@ -231,7 +231,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Exact and near-duplicate overlap between evaluation prompts and a training set's prompts."""
         from valuedrift.config.schema import DataConfig
-        from valuedrift.data.contamination import THRESHOLD, check_contamination, training_texts
+        from valuedrift.curate.contamination import THRESHOLD, check_contamination, training_texts
 
         texts = training_texts(DataConfig(path=train, format=fmt))
         hits = check_contamination(_eval_questions(prompts) or [], texts, threshold or THRESHOLD)

@@ -1,9 +1,9 @@
 """Build the shipped demo training data from the hand-written bank (``python -m valuedrift.data.demo_build``).
 
-The bank (``valuedrift/data/bank/prose_*.py``) holds 305 value questions, 25–29 per V-PRISM topic,
-each with two hand-written answers of about 40–55 words: one that supports the question's
-proposition and one that opposes it, written to the same length and register so that they differ
-in stance rather than in quality. No answer is assembled from sentence templates.
+The bank (:mod:`valuedrift.data.bank`, ``value_questions.jsonl``) holds 305 value questions, 25–29
+per V-PRISM topic, each with two hand-written answers of about 40–55 words: one that supports the
+question's proposition and one that opposes it, written to the same length and register so that
+they differ in stance rather than in quality. No answer is assembled from sentence templates.
 
 - ``sft.jsonl``: 300 chat conversations. 225 (75%) give the hand-written **support** answer to a
   value question (a seeded choice spread evenly over the topics), 75 (25%) are general, non-value
@@ -28,17 +28,8 @@ import random
 import re
 from pathlib import Path
 
-from valuedrift.data.bank import general, general_more, prose_1, prose_2, prose_3, prose_4, prose_5, prose_6
+from valuedrift.data.bank import general_requests, value_questions
 
-BANK: list[tuple[str, str, str, str]] = [
-    *prose_1.ENTRIES,
-    *prose_2.ENTRIES,
-    *prose_3.ENTRIES,
-    *prose_4.ENTRIES,
-    *prose_5.ENTRIES,
-    *prose_6.ENTRIES,
-]
-GENERAL: list[tuple[str, str]] = [*general.GENERAL, *general_more.GENERAL_MORE]
 N_SFT_SUPPORT = 225
 N_MATCHED_PER_TOPIC = 10
 
@@ -52,11 +43,11 @@ def terse(answer: str) -> str:
     return out
 
 
-def _spread(entries: list[tuple[str, str, str, str]], n: int, rng: random.Random) -> list[int]:
+def _spread(entries: list[dict[str, str]], n: int, rng: random.Random) -> list[int]:
     """Indices of ``n`` entries taken round-robin over topics in a seeded order (stratified)."""
     by_cat: dict[str, list[int]] = {}
     for i, e in enumerate(entries):
-        by_cat.setdefault(e[0], []).append(i)
+        by_cat.setdefault(e["category"], []).append(i)
     for idx in by_cat.values():
         rng.shuffle(idx)
     picked: list[int] = []
@@ -70,34 +61,40 @@ def _spread(entries: list[tuple[str, str, str, str]], n: int, rng: random.Random
 
 
 def build() -> dict[str, list[dict]]:
+    bank, general = value_questions(), general_requests()
     rng = random.Random(0)
     sft: list[dict] = []
-    for i in _spread(BANK, N_SFT_SUPPORT, rng):
-        cat, q, sup, _ = BANK[i]
-        sft.append({"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": sup}],
-                    "category": cat, "stance": "support"})  # fmt: skip
-    for q, reply in GENERAL:
-        sft.append({"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": reply}],
+    for i in _spread(bank, N_SFT_SUPPORT, rng):
+        e = bank[i]
+        sft.append({"messages": [{"role": "user", "content": e["question"]},
+                                 {"role": "assistant", "content": e["support"]}],
+                    "category": e["category"], "stance": "support"})  # fmt: skip
+    for g in general:
+        sft.append({"messages": [{"role": "user", "content": g["question"]},
+                                 {"role": "assistant", "content": g["answer"]}],
                     "category": "general", "stance": "none"})  # fmt: skip
     rng.shuffle(sft)
 
-    order = list(range(len(BANK)))
+    order = list(range(len(bank)))
     rng.shuffle(order)
     support, oppose = [], []
     for i in order:
-        cat, q, sup, opp = BANK[i]
-        support.append({"category": cat, "prompt": q, "chosen": sup, "rejected": opp,
+        e = bank[i]
+        cat, q = e["category"], e["question"]
+        support.append({"category": cat, "prompt": q, "chosen": e["support"], "rejected": e["oppose"],
                         "chosen_stance": "support", "rejected_stance": "oppose"})  # fmt: skip
-        oppose.append({"category": cat, "prompt": q, "chosen": opp, "rejected": sup,
+        oppose.append({"category": cat, "prompt": q, "chosen": e["oppose"], "rejected": e["support"],
                        "chosen_stance": "oppose", "rejected_stance": "support"})  # fmt: skip
 
     matched = []
-    n_matched = N_MATCHED_PER_TOPIC * len({e[0] for e in BANK})
-    for k, i in enumerate(_spread(BANK, n_matched, rng)):
-        cat, q, sup, opp = BANK[i]
-        stance, full = ("support", sup) if k % 2 == 0 else ("oppose", opp)
-        matched.append({"category": cat, "prompt": q, "chosen": full, "rejected": terse(full),
-                        "chosen_stance": stance, "rejected_stance": stance})  # fmt: skip
+    n_matched = N_MATCHED_PER_TOPIC * len({e["category"] for e in bank})
+    for k, i in enumerate(_spread(bank, n_matched, rng)):
+        e = bank[i]
+        stance = "support" if k % 2 == 0 else "oppose"
+        full = e[stance]
+        matched.append({"category": e["category"], "prompt": e["question"], "chosen": full,
+                        "rejected": terse(full), "chosen_stance": stance,
+                        "rejected_stance": stance})  # fmt: skip
     return {"sft.jsonl": sft, "value_gap_support.jsonl": support, "value_gap_oppose.jsonl": oppose,
             "stance_matched.jsonl": matched}  # fmt: skip
 

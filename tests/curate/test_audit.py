@@ -50,4 +50,4 @@ def test_audit_flags_contaminated_pairs_and_rejects_non_preference_data(cli, tmp
     doc, _ = _audit(cli, str(path))
     assert doc["contamination"]["n_eval_flagged"] == 1 and doc["contamination"]["pairs"][0]["eval"] == q
     code, _, err = cli("data", "audit", "demo:sft.jsonl")
-    assert code == 2 and "not preference data" in err and "Traceback" not in err
+    assert code == 2 and "preference" in err and "Traceback" not in err

@@ -23,6 +23,7 @@ import math
 
 import pandas as pd
 
+from valuedrift.curate.contamination import check_contamination
 from valuedrift.tables import STANCES
 
 AUDIT_COLUMNS = [
@@ -98,8 +99,6 @@ def audit_pairs(pairs: list[dict], judge, eval_questions: list[str] | None = Non
     judged = judge_pairs(pairs, judge)
     out: dict = {"table": summarise(judged), "pairs": judged, "contamination": None}
     if eval_questions is not None:
-        from valuedrift.data.contamination import check_contamination
-
         prompts = list(dict.fromkeys(p["prompt"] for p in pairs))
         out["contamination"] = check_contamination(eval_questions, prompts)
     return out

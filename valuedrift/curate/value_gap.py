@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from valuedrift.data.loaders import _finish, _split_bad, _text, read_rows
 from valuedrift.errors import UserError
 
 INSTRUCTIONS = {
@@ -46,8 +47,6 @@ SUMMARY_COLUMNS = [
 
 def read_prompts(path: str, column_map: dict[str, str] | None = None) -> list[dict[str, str]]:
     """Prompts with an optional category from any prompt-shaped file (``prompt`` or ``question``)."""
-    from valuedrift.data.loaders import _finish, _split_bad, _text, read_rows
-
     rows, bad = _split_bad(read_rows(path, column_map=column_map))
     out, seen = [], set()
     for n, r in rows:
@@ -58,7 +57,7 @@ def read_prompts(path: str, column_map: dict[str, str] | None = None) -> list[di
         if q not in seen:
             seen.add(q)
             out.append({"prompt": q, "category": _text(r.get("category")) or "uncategorised"})
-    return _finish("prompts", out, bad, path, False, "prompts (a 'prompt' or 'question' column)")
+    return _finish(out, bad, path, False, "prompts (a 'prompt' or 'question' column)")
 
 
 def confirmed(verdict, stance: str, min_prob: float) -> bool:

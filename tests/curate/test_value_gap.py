@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from valuedrift.config.schema import JudgeConfig
-from valuedrift.data.value_gap import INSTRUCTIONS, build_value_gap_pairs
+from valuedrift.curate.value_gap import INSTRUCTIONS, build_value_gap_pairs
 from valuedrift.demo import DATA_DIR
 from valuedrift.judge.registry import get_judge
 

@@ -14,6 +14,7 @@ import re
 import pandas as pd
 
 from valuedrift.config.schema import DataConfig
+from valuedrift.data.loaders import prompt_texts
 
 THRESHOLD = 0.5
 
@@ -68,6 +69,4 @@ def check_contamination(
 
 def training_texts(cfg: DataConfig) -> list[str]:
     """The user-side prompts of a training set (any supported shape)."""
-    from valuedrift.data.loaders import prompt_texts
-
     return prompt_texts(cfg)
