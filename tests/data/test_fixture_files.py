@@ -21,20 +21,28 @@ def cfg(name: str, **kw) -> DataConfig:
 
 
 @pytest.mark.parametrize(
-    ("name", "fmt"),
+    ("name", "kind", "fmt"),
     [
-        ("sft_chat.jsonl", "chat"),
-        ("sft_alpaca.json", "alpaca"),
-        ("sft_wildchat.jsonl", "wildchat"),
-        ("pref_pairs.jsonl", "pairs"),
-        ("pref_hh.jsonl", "hh-rlhf"),
-        ("kto.jsonl", "kto"),
-        ("prompts.jsonl", "prompts"),
+        ("sft_chat.jsonl", "sft", "chat"),
+        ("sft_alpaca.json", "sft", "alpaca"),
+        ("sft_wildchat.jsonl", "sft", "wildchat"),
+        ("pref_ultrafeedback.jsonl", "sft", "chat"),
+        ("pref_ultrafeedback.jsonl", "preference", "ultrafeedback"),
+        ("pref_ultrafeedback.parquet", "preference", "ultrafeedback"),
+        ("pref_ultrafeedback.jsonl", "kto", "ultrafeedback"),
+        ("pref_ultrafeedback.jsonl", "prompts", "prompts"),
+        ("pref_pairs.jsonl", "preference", "pairs"),
+        ("pref_hh.jsonl", "preference", "hh-rlhf"),
+        ("pref_hh.jsonl", "prompts", "hh-rlhf"),
+        ("kto.jsonl", "kto", "kto"),
+        ("kto.jsonl", "prompts", "prompts"),
+        ("sft_alpaca.json", "prompts", "alpaca"),
+        ("prompts.jsonl", "prompts", "prompts"),
     ],
 )
-def test_format_is_detected_from_the_columns(name, fmt):
+def test_format_is_detected_from_the_columns_among_the_kinds_formats(name, kind, fmt):
     rows, _ = loaders._split_bad(loaders.read_rows(str(FIX / name)))
-    assert loaders.detect_format(set().union(*(r.keys() for _, r in rows))) == fmt
+    assert loaders.detect_format(set().union(*(r.keys() for _, r in rows)), kind) == fmt
 
 
 def test_chat_keeps_system_and_multi_turn_conversations():
@@ -56,7 +64,7 @@ def test_alpaca_json_list_joins_instruction_and_input():
 def test_wildchat_drops_extra_message_fields_and_reports_an_unanswered_conversation(caplog):
     with caplog.at_level(logging.WARNING):
         ds = loaders.load_sft_dataset(cfg("sft_wildchat.jsonl"))
-    assert len(ds) == 1 and set(ds[0]["messages"][0]) == {"role", "content"}
+    assert len(ds) == 1 and ds[0]["messages"][0] == {"role": "user", "content": "write a haiku about rain"}
     assert ds[0]["messages"][1]["content"].startswith("Soft rain on the roof")
     assert "1 unusable row(s) for SFT on line(s) 2" in caplog.text  # no assistant turn
     with pytest.raises(UserError, match=r"sft_wildchat\.jsonl: 1 unusable row\(s\) for SFT on line\(s\) 2"):
@@ -100,6 +108,9 @@ def test_kto_file_and_pairs_unpaired_into_kto(caplog):
     with caplog.at_level(logging.WARNING):
         ds = loaders.load_kto_dataset(cfg("kto.jsonl"))
     assert ds["label"] == [True, False] and "on line(s) 3" in caplog.text  # label "yes" is not a bool
+    # kto-mix-14k gives prompt and completion as message lists: the user turn and the assistant reply
+    assert ds[0]["prompt"] == "Is it safe to eat raw cookie dough?"
+    assert ds[1]["completion"] == "Totally safe, eat as much as you like."
     unpaired = loaders.load_kto_dataset(cfg("pref_ultrafeedback.jsonl"))
     assert len(unpaired) == 4 and unpaired["label"] == [True, False, True, False]
     assert unpaired[1]["completion"] == "Basil is a plant."

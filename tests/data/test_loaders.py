@@ -121,3 +121,32 @@ def test_missing_files_and_hub_ids_offline(tmp_path):
         loaders.read_rows("demo:nope.jsonl")
     with pytest.raises(UserError, match="cannot load dataset 'nobody/no-such-dataset-here'"):
         loaders.read_rows("nobody/no-such-dataset-here")
+
+
+def test_trl_conversational_shapes_implicit_and_explicit_prompts(tmp_path):
+    u = lambda t: {"role": "user", "content": t}  # noqa: E731
+    a = lambda t: {"role": "assistant", "content": t}  # noqa: E731
+    # trl-lib/ultrafeedback_binarized: no prompt column, the prompt is the conversations' shared user turn
+    implicit = jsonl(tmp_path / "implicit.jsonl", [
+        {"chosen": [u("Hi"), a("Hey"), u("Q?"), a("good")], "rejected": [u("Hi"), a("Hey"), u("Q?"), a("bad")],
+         "score_chosen": 9.0, "score_rejected": 1.0},
+        {"chosen": [u("Q1?"), a("good")], "rejected": [u("Q2?"), a("bad")], "score_chosen": 9.0, "score_rejected": 1.0},
+    ])  # fmt: skip
+    assert loaders.preference_pairs(DataConfig(path=implicit)) == [
+        {"prompt": "Q?", "chosen": "good", "rejected": "bad"}
+    ]
+    # explicit prompt as a message list, answers as one-message lists (TRL's conversational preference)
+    explicit = jsonl(
+        tmp_path / "explicit.jsonl", [{"prompt": [u("Q?")], "chosen": [a("good")], "rejected": [a("bad")]}]
+    )
+    assert loaders.preference_pairs(DataConfig(path=explicit)) == [
+        {"prompt": "Q?", "chosen": "good", "rejected": "bad"}
+    ]
+    assert loaders.prompt_texts(DataConfig(path=explicit)) == ["Q?"]
+    # KTO rows with plain strings still load; an integer label counts as a bool
+    kto = jsonl(tmp_path / "kto.jsonl", [{"prompt": "Q?", "completion": "yes", "label": 1},
+                                         {"prompt": "Q?", "completion": "no", "label": False}])  # fmt: skip
+    assert loaders.load_kto_dataset(DataConfig(path=kto)).to_list() == [
+        {"prompt": "Q?", "completion": "yes", "label": True},
+        {"prompt": "Q?", "completion": "no", "label": False},
+    ]

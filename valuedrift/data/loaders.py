@@ -4,18 +4,25 @@ Local files: JSON lines, JSON (a list of rows), CSV, parquet. Hub datasets: any 
 loaded with ``datasets.load_dataset`` (needs a network). ``demo:<file>`` names a shipped demo file
 (``valuedrift/demo/data``); ``builtin:vprism`` is the project's V-PRISM-style prompt set.
 
-Row shapes (``format: auto`` detects them from the columns):
+Row shapes (``data.format``; ``auto`` detects them from the columns, see below):
 
 ==============  ==================================================================================
-chat            ``messages``: [{role, content}, ...]
-alpaca          ``instruction``, optional ``input``, ``output``
-wildchat        ``conversation``: [{role, content}, ...]
-pairs           ``prompt``, ``chosen``, ``rejected`` (strings)
-ultrafeedback   ``prompt``, ``chosen``/``rejected`` as message lists (UltraFeedback-binarized)
-hh-rlhf         ``chosen``/``rejected`` full "\\n\\nHuman: ...\\n\\nAssistant: ..." transcripts
-kto             ``prompt``, ``completion``, ``label`` (bool)
+chat            ``messages``: [{role, content}, ...] (extra keys in a turn are dropped)
+alpaca          ``instruction``, optional ``input``, ``output`` (tatsu-lab/alpaca; ``text`` ignored)
+wildchat        ``conversation``: [{role, content, ...}, ...] (allenai/WildChat)
+ultrafeedback   ``chosen``/``rejected`` message lists, ``score_chosen``/``score_rejected``, optional
+                ``prompt`` (HuggingFaceH4/ultrafeedback_binarized; its ``messages`` is the chosen chat)
+pairs           ``prompt``, ``chosen``, ``rejected`` (strings, or message lists: the final replies)
+hh-rlhf         ``chosen``/``rejected`` full "\\n\\nHuman: ...\\n\\nAssistant: ..." transcripts (Anthropic)
+kto             ``prompt``, ``completion`` (strings or message lists, trl-lib/kto-mix-14k), ``label``
 prompts         ``prompt`` (or ``question``) only
 ==============  ==================================================================================
+
+Each loader reads one data kind of the algorithm table (``sft_conversations``: sft,
+``preference_pairs``: preference, ``load_kto_dataset``: kto, ``prompt_texts``: prompts) and
+detects only among that kind's formats (:data:`~valuedrift.config.algorithms.DATA_FORMATS`, first
+whose columns are present), so one file can serve several stages: UltraFeedback-binarized is read
+as preference pairs by a DPO stage and as ``messages`` conversations by an SFT stage.
 
 Bad rows are reported with their line numbers (a warning; ``strict=True`` makes them an error); a
 file with no usable row is a :class:`~valuedrift.errors.UserError`.
@@ -26,10 +33,12 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
+from valuedrift.config.algorithms import DATA_FORMATS, DataKind
 from valuedrift.config.schema import DataConfig, PromptsConfig
 from valuedrift.errors import UserError
 
@@ -165,6 +174,30 @@ def _messages(v: Any) -> list[dict[str, str]] | None:
     return out
 
 
+def _is_list(v: Any) -> bool:
+    return isinstance(v, (list, tuple, np.ndarray))
+
+
+def _last(messages: list[dict[str, str]], role: str) -> str | None:
+    return next((m["content"] for m in reversed(messages) if m["role"] == role), None)
+
+
+def _prompt(v: Any) -> str | None:
+    """A prompt given as a string, or as a message list (TRL's conversational format): its last user turn."""
+    if _is_list(v):
+        msgs = _messages(v)
+        return _last(msgs, "user") if msgs else None
+    return _text(v)
+
+
+def _reply(v: Any) -> str | None:
+    """An answer given as a string, or as a message list ending with the assistant's turn."""
+    if _is_list(v):
+        msgs = _messages(v)
+        return msgs[-1]["content"] if msgs and msgs[-1]["role"] == "assistant" else None
+    return _text(v)
+
+
 def _hh_split(transcript: str) -> tuple[str, str] | None:
     """HH-RLHF transcript -> (last human turn, final assistant reply)."""
     if not isinstance(transcript, str) or "\n\nAssistant:" not in transcript:
@@ -174,23 +207,71 @@ def _hh_split(transcript: str) -> tuple[str, str] | None:
     return (human.strip(), reply.strip()) if human.strip() and reply.strip() else None
 
 
-def detect_format(cols: set[str]) -> str:
-    if "messages" in cols:
-        return "chat"
-    if "conversation" in cols:
-        return "wildchat"
-    if {"instruction", "output"} <= cols:
-        return "alpaca"
-    if {"chosen", "rejected"} <= cols:
-        return "pairs" if "prompt" in cols else "hh-rlhf"
-    if {"prompt", "completion", "label"} <= cols:
-        return "kto"
-    if "prompt" in cols or "question" in cols:
-        return "prompts"
-    raise UserError(f"cannot detect the data format from columns {sorted(cols)}; set data.format")
+FORMAT_COLUMNS: dict[str, tuple[frozenset[str], ...]] = {
+    "chat": (frozenset({"messages"}),),
+    "alpaca": (frozenset({"instruction", "output"}),),
+    "wildchat": (frozenset({"conversation"}),),
+    "ultrafeedback": (frozenset({"chosen", "rejected", "score_chosen", "score_rejected"}),),
+    "pairs": (frozenset({"prompt", "chosen", "rejected"}),),
+    "hh-rlhf": (frozenset({"chosen", "rejected"}),),
+    "kto": (frozenset({"prompt", "completion", "label"}),),
+    "prompts": (frozenset({"prompt"}), frozenset({"question"})),
+}
+"""The columns that identify each row format (any one of its sets). Detection tries only the formats of
+the loader's data kind, in :data:`~valuedrift.config.algorithms.DATA_FORMATS` order."""
+
+_KIND_WHAT = {"sft": "SFT", "preference": "preference pairs", "kto": "KTO", "prompts": "prompts"}
 
 
-def _finish(name: str, out: list, bad: list[int], where: str, strict: bool, what: str) -> list:
+def _accepted(kind: str) -> str:
+    return "; ".join(
+        f"{f} ({' or '.join(', '.join(sorted(s)) for s in FORMAT_COLUMNS[f])})" for f in DATA_FORMATS[kind]
+    )
+
+
+def detect_format(cols: set[str], kind: DataKind, where: str = "data") -> str:
+    """The first of ``kind``'s formats whose identifying columns are all present in ``cols``.
+
+    >>> uf = {"prompt", "prompt_id", "chosen", "rejected", "messages", "score_chosen", "score_rejected"}
+    >>> detect_format(uf, "preference"), detect_format(uf, "sft"), detect_format(uf, "prompts")
+    ('ultrafeedback', 'chat', 'prompts')
+    """
+    for fmt in DATA_FORMATS[kind]:
+        if any(need <= cols for need in FORMAT_COLUMNS[fmt]):
+            return fmt
+    raise UserError(
+        f"{where}: cannot detect the data format from columns {sorted(cols)}; {_KIND_WHAT[kind]} data "
+        f"is read from {_accepted(kind)}",
+        hint="rename columns with data.column_map",
+    )
+
+
+class _Source(NamedTuple):
+    rows: list[tuple[int, dict]]
+    bad: list[int]
+    fmt: str
+    cfg: DataConfig
+
+
+def _source(cfg: DataConfig, kind: DataKind) -> _Source:
+    """The file's rows and their format: ``data.format`` if it suits ``kind``, else detected among its formats."""
+    formats = DATA_FORMATS[kind]
+    if cfg.format != "auto" and cfg.format not in formats:
+        raise UserError(
+            f"{cfg.path}: data.format {cfg.format!r} cannot be read as {_KIND_WHAT[kind]} data "
+            f"(formats for {kind} data: {', '.join(formats)})"
+        )
+    rows, bad = _split_bad(read_rows(cfg.path, split=cfg.split, column_map=cfg.column_map))
+    if not rows:
+        raise UserError(
+            f"{cfg.path}: the file has no rows" + (f" (malformed lines: {_lines(bad)})" if bad else "")
+        )
+    cols = set().union(*(r.keys() for _, r in rows[:50]))
+    fmt = cfg.format if cfg.format != "auto" else detect_format(cols, kind, cfg.path)
+    return _Source(rows, bad, fmt, cfg)
+
+
+def _finish(out: list, bad: list[int], where: str, strict: bool, what: str) -> list:
     bad = sorted(set(bad))
     if bad:
         msg = f"{where}: {len(bad)} unusable row(s) for {what} on line(s) {_lines(bad)}"
@@ -204,17 +285,6 @@ def _finish(name: str, out: list, bad: list[int], where: str, strict: bool, what
     return out
 
 
-def _rows(cfg: DataConfig) -> tuple[list[tuple[int, dict]], list[int], str, str]:
-    rows, bad = _split_bad(read_rows(cfg.path, split=cfg.split, column_map=cfg.column_map))
-    if not rows:
-        raise UserError(
-            f"{cfg.path}: the file has no rows" + (f" (malformed lines: {_lines(bad)})" if bad else "")
-        )
-    cols = set().union(*(r.keys() for _, r in rows[:50]))
-    fmt = cfg.format if cfg.format != "auto" else detect_format(cols)
-    return rows, bad, fmt, cfg.path
-
-
 def _limit(items: list, cfg: DataConfig, seed: int = 0) -> list:
     if cfg.limit and len(items) > cfg.limit:
         import random
@@ -224,65 +294,66 @@ def _limit(items: list, cfg: DataConfig, seed: int = 0) -> list:
     return items
 
 
-def sft_conversations(cfg: DataConfig, strict: bool = False) -> list[list[dict[str, str]]]:
-    """Chat conversations ending with an assistant turn, from chat / alpaca / wildchat rows."""
-    rows, bad, fmt, where = _rows(cfg)
-    out = []
-    for n, r in rows:
-        conv = None
-        if fmt == "chat":
-            conv = _messages(r.get("messages"))
-        elif fmt == "wildchat":
-            conv = _messages(r.get("conversation"))
-        elif fmt == "alpaca":
+def _conversations(src: _Source, strict: bool) -> list[list[dict[str, str]]]:
+    out, bad = [], list(src.bad)
+    for n, r in src.rows:
+        if src.fmt == "alpaca":
+            conv = None
             ins, inp, outp = _text(r.get("instruction")), _text(r.get("input")), _text(r.get("output"))
             if ins and outp:
                 conv = [
                     {"role": "user", "content": f"{ins}\n\n{inp}" if inp else ins},
                     {"role": "assistant", "content": outp},
                 ]
-        else:
-            raise UserError(f"{where}: format {fmt!r} is not SFT data (use chat, alpaca or wildchat)")
+        else:  # chat: messages; wildchat: conversation (turns carry extra keys, dropped)
+            conv = _messages(r.get("messages" if src.fmt == "chat" else "conversation"))
         if conv and conv[-1]["role"] == "assistant" and any(m["role"] == "user" for m in conv):
             out.append(conv)
         else:
             bad.append(n)
-    return _limit(_finish("sft", out, bad, where, strict, "SFT"), cfg)
+    return _limit(_finish(out, bad, src.cfg.path, strict, "SFT"), src.cfg)
 
 
-def preference_pairs(cfg: DataConfig, strict: bool = False) -> list[dict[str, str]]:
-    """{prompt, chosen, rejected[, category]} from pairs / ultrafeedback / hh-rlhf rows."""
-    rows, bad, fmt, where = _rows(cfg)
-    out = []
-    for n, r in rows:
-        item = None
-        if fmt in ("pairs", "ultrafeedback"):
-            p = _text(r.get("prompt"))
-            c, j = r.get("chosen"), r.get("rejected")
-            if fmt == "ultrafeedback" or isinstance(c, (list, tuple)) or hasattr(c, "tolist"):
-                cm, jm = _messages(c), _messages(j)
-                c = cm[-1]["content"] if cm and cm[-1]["role"] == "assistant" else None
-                j = jm[-1]["content"] if jm and jm[-1]["role"] == "assistant" else None
-                if p is None and cm:
-                    p = next((m["content"] for m in reversed(cm) if m["role"] == "user"), None)
-            c, j = _text(c), _text(j)
-            if p and c and j:
-                item = {"prompt": p, "chosen": c, "rejected": j}
-        elif fmt == "hh-rlhf":
-            a, b = _hh_split(r.get("chosen")), _hh_split(r.get("rejected"))
-            if a and b and a[0] == b[0]:
-                item = {"prompt": a[0], "chosen": a[1], "rejected": b[1]}
-        else:
-            raise UserError(
-                f"{where}: format {fmt!r} is not preference data (use pairs, ultrafeedback or hh-rlhf)"
-            )
+def _pair(r: dict, fmt: str) -> dict[str, str] | None:
+    c, j = r.get("chosen"), r.get("rejected")
+    if _is_list(c) or _is_list(j):  # message lists: the final assistant replies
+        cm, jm = _messages(c), _messages(j)
+        if not (cm and jm and cm[-1]["role"] == "assistant" and jm[-1]["role"] == "assistant"):
+            return None
+        prompt = _prompt(r.get("prompt"))
+        if prompt is None:  # implicit prompt: the last user turn, shared by both conversations
+            pc, pj = _last(cm[:-1], "user"), _last(jm[:-1], "user")
+            prompt = pc if pj in (None, pc) else None
+        c, j = _text(cm[-1]["content"]), _text(jm[-1]["content"])
+        return {"prompt": prompt, "chosen": c, "rejected": j} if prompt and c and j else None
+    if fmt == "hh-rlhf":
+        a, b = _hh_split(c), _hh_split(j)
+        return {"prompt": a[0], "chosen": a[1], "rejected": b[1]} if a and b and a[0] == b[0] else None
+    p, c, j = _prompt(r.get("prompt")), _text(c), _text(j)
+    return {"prompt": p, "chosen": c, "rejected": j} if p and c and j else None
+
+
+def _pairs(src: _Source, strict: bool) -> list[dict[str, str]]:
+    out, bad = [], list(src.bad)
+    for n, r in src.rows:
+        item = _pair(r, src.fmt)
         if item:
             if _text(r.get("category")):
                 item["category"] = str(r["category"])
             out.append(item)
         else:
             bad.append(n)
-    return _limit(_finish("pairs", out, bad, where, strict, "preference pairs"), cfg)
+    return _limit(_finish(out, bad, src.cfg.path, strict, "preference pairs"), src.cfg)
+
+
+def sft_conversations(cfg: DataConfig, strict: bool = False) -> list[list[dict[str, str]]]:
+    """Chat conversations ending with an assistant turn, from chat / alpaca / wildchat rows."""
+    return _conversations(_source(cfg, "sft"), strict)
+
+
+def preference_pairs(cfg: DataConfig, strict: bool = False) -> list[dict[str, str]]:
+    """{prompt, chosen, rejected[, category]} from ultrafeedback / pairs / hh-rlhf rows."""
+    return _pairs(_source(cfg, "preference"), strict)
 
 
 def _dataset(items: list[dict]):
@@ -302,40 +373,40 @@ def load_preference_dataset(cfg: DataConfig, strict: bool = False):
 
 
 def load_kto_dataset(cfg: DataConfig, strict: bool = False):
-    """``datasets.Dataset`` with ``prompt``, ``completion``, ``label``; pairs are unpaired (chosen: True)."""
-    rows, bad, fmt, where = _rows(cfg)
-    if fmt != "kto":
-        pairs = preference_pairs(cfg, strict)
+    """``datasets.Dataset`` with string ``prompt``, ``completion`` and bool ``label``; pairs are unpaired
+    (chosen: True, rejected: False)."""
+    src = _source(cfg, "kto")
+    if src.fmt != "kto":
         items = []
-        for p in pairs:
+        for p in _pairs(src, strict):
             items.append({"prompt": p["prompt"], "completion": p["chosen"], "label": True})
             items.append({"prompt": p["prompt"], "completion": p["rejected"], "label": False})
         return _dataset(items)
-    out = []
-    for n, r in rows:
-        p, c, lab = _text(r.get("prompt")), _text(r.get("completion")), r.get("label")
-        if p and c and isinstance(lab, (bool, int)) and not isinstance(lab, float):
+    out, bad = [], list(src.bad)
+    for n, r in src.rows:
+        p, c, lab = _prompt(r.get("prompt")), _reply(r.get("completion")), r.get("label")
+        if p and c and isinstance(lab, (bool, int, np.bool_, np.integer)):
             out.append({"prompt": p, "completion": c, "label": bool(lab)})
         else:
             bad.append(n)
-    return _dataset(_limit(_finish("kto", out, bad, where, strict, "KTO"), cfg))
+    return _dataset(_limit(_finish(out, bad, cfg.path, strict, "KTO"), cfg))
 
 
 def prompt_texts(cfg: DataConfig, strict: bool = False) -> list[str]:
     """The user prompts of any supported shape (for online algorithms and contamination checks)."""
-    rows, bad, fmt, where = _rows(cfg)
-    if fmt in ("chat", "wildchat", "alpaca"):
-        return [next(m["content"] for m in c if m["role"] == "user") for c in sft_conversations(cfg, strict)]
-    if fmt in ("pairs", "ultrafeedback", "hh-rlhf"):
-        return list(dict.fromkeys(p["prompt"] for p in preference_pairs(cfg, strict)))
-    out = []
-    for n, r in rows:
-        t = _text(r.get("prompt") or r.get("question"))
+    src = _source(cfg, "prompts")
+    if src.fmt in DATA_FORMATS["sft"]:
+        return [next(m["content"] for m in c if m["role"] == "user") for c in _conversations(src, strict)]
+    if src.fmt in DATA_FORMATS["preference"]:
+        return list(dict.fromkeys(p["prompt"] for p in _pairs(src, strict)))
+    out, bad = [], list(src.bad)
+    for n, r in src.rows:
+        t = _prompt(r.get("prompt")) or _text(r.get("question"))
         if t:
             out.append(t)
         else:
             bad.append(n)
-    return _limit(_finish("prompts", list(dict.fromkeys(out)), bad, where, strict, "prompts"), cfg)
+    return _limit(_finish(list(dict.fromkeys(out)), bad, cfg.path, strict, "prompts"), cfg)
 
 
 def load_prompt_dataset(cfg: DataConfig, strict: bool = False):
@@ -357,7 +428,7 @@ def load_prompts(cfg: PromptsConfig, strict: bool = False) -> pd.DataFrame:
             out.append({"id": pid, "category": cat, "question": q})
         else:
             bad.append(n)
-    _finish("prompts", out, bad, cfg.path, strict, "evaluation prompts (id, category, question)")
+    _finish(out, bad, cfg.path, strict, "evaluation prompts (id, category, question)")
     df = pd.DataFrame(out).drop_duplicates("id")
     if cfg.categories:
         unknown = set(cfg.categories) - set(df.category)

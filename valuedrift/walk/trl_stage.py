@@ -1,10 +1,13 @@
 """Running a TRL trainer as a valuedrift stage: shared arguments, optimizer, checkpoint callback.
 
-TRL traps handled here (DESIGN.md): configs default to bf16 (we set bf16 only on GPUs that support
+TRL traps handled here (docs/design.md): configs default to bf16 (we set bf16 only on GPUs that support
 it and ``use_cpu`` on CPU); trainers write their own ``checkpoint-N`` folders (``save_strategy="no"``:
 the callback saves at the stage's schedule instead); data is consumed in the context's seeded order
 (``train_sampling_strategy="sequential"`` over :meth:`StageContext.ordered`) with a constant learning
-rate, so a stage resumed at step k continues exactly where an uninterrupted run would be.
+rate, so a stage resumed at step k continues exactly where an uninterrupted run would be. TRL reports to
+no tracker itself (``report_to="none"``): its logs go through :meth:`StageContext.log_metrics` to
+``logs/<stage>.jsonl`` and to the trackers of ``report_to`` (``walk/trackers.py``), like those of the
+walker's own loops, with steps counted from the stage's start and files in the run directory.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ def common_args(ctx: StageContext) -> dict[str, Any]:
         "weight_decay": 0.0,
         "save_strategy": "no",
         "logging_steps": 1,
-        "report_to": list(ctx.exp.report_to) or "none",
+        "report_to": "none",  # the trackers get the logs from SaveCallback, through ctx.log_metrics
         "bf16": bf16,
         "fp16": False,
         "use_cpu": not cuda,
@@ -74,7 +77,8 @@ class SaveCallback(TrainerCallback):
     def on_log(self, args, state, control, logs=None, **kw):
         if logs:
             extra = {"step_seconds": round(self._last, 3)} if self._last is not None else {}
-            self.ctx.log_metrics(self.ctx.start_step + state.global_step, {**logs, **extra})
+            # not the last line: the trainer logs its summary at the end (run_trainer closes the trackers)
+            self.ctx.log_metrics(self.ctx.start_step + state.global_step, {**logs, **extra}, last=False)
 
     def on_step_begin(self, args, state, control, **kw):
         self._t0 = time.perf_counter()
@@ -92,6 +96,8 @@ def run_trainer(trainer_cls, ctx: StageContext, model, tokenizer, args, dataset,
     import datasets
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
+    from valuedrift.walk import trackers
+
     datasets.disable_progress_bars()
     optimizer = make_optimizer(model, ctx)
     trainer = trainer_cls(
@@ -105,4 +111,7 @@ def run_trainer(trainer_cls, ctx: StageContext, model, tokenizer, args, dataset,
     )
     for cb in (PrinterCallback, ProgressCallback):  # metrics go to logs/<stage>.jsonl instead of stdout
         trainer.remove_callback(cb)
-    trainer.train()
+    try:
+        trainer.train()
+    finally:
+        trackers.close(ctx)
