@@ -112,12 +112,23 @@ def test_killed_at_every_phase_resumes_to_identical_results(uninterrupted, tmp_p
     assert (run / "report.html").exists()
 
 
-def test_trace_refuses_a_run_dir_of_another_config(uninterrupted, tmp_path, cli):
-    other = dict(CONFIG, seed=1)
+def test_trace_with_a_changed_analysis_redoes_only_the_analysis(uninterrupted, tmp_path, cli):
+    """A run directory takes a changed config: here only the analysis changed, so training,
+    generations and judgments are kept and the old tables and report move to ``superseded/``
+    (tests/test_resume_config_change.py covers changed stages, generation and judge)."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(uninterrupted, run)
     cfg = tmp_path / "exp.yaml"
-    cfg.write_text(yaml.safe_dump(other))
-    code, _, err = cli("trace", cfg, "--out", uninterrupted)
-    assert code == 2 and "holds a run of a different config (first difference: seed)" in err
+    cfg.write_text(yaml.safe_dump(dict(CONFIG, analysis={"n_bootstrap": 50})))
+    kept = {t: mtimes(run / t) for t in ("generations", "judgments")}
+    code, _, err = cli("trace", cfg, "--out", run)
+    assert code == 0, err
+    assert {t: mtimes(run / t) for t in kept} == kept and "stage sft already complete" in err
+    [old] = (run / "superseded").iterdir()
+    assert {p.name for p in old.iterdir()} == {"why.json", "stances.parquet", "drift.parquet", "report.html"}
+    assert (run / "report.html").exists()
 
 
 def test_trace_reports_where_the_report_is_and_skips_completed_work(uninterrupted, cli, tmp_path):

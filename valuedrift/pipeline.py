@@ -4,8 +4,15 @@ Every phase reads and writes only the run directory and skips what is already co
 checkpoints, per-checkpoint generation and judgment parts), so a run killed at any moment resumes
 where it stopped and ends with the same results as an uninterrupted run with the same seeds.
 
-A run directory belongs to one config: re-running with a different config is refused (use
-``--fresh`` or another ``--out``), since completed parts would otherwise mix two experiments.
+Before anything is trained, created or deleted, :func:`valuedrift.preflight.preflight` checks every
+input the run will need (prompts, each stage's data, the base model, back-end packages, reporters,
+the judge endpoint) and fails with one line.
+
+Re-running with a changed config keeps the completed work whose own settings (and its ancestors')
+did not change and redoes the rest: :func:`valuedrift.supersede.supersede_changed` moves what the
+change makes stale (a changed stage's checkpoints and parts and its descendants'; every part after a
+generation, judge or manifest change) into ``superseded/<UTC time>/``, logging what and why, and
+the new config is saved. ``--fresh`` deletes the run directory and starts over.
 """
 
 from __future__ import annotations
@@ -35,28 +42,11 @@ class TraceResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _config_body(exp: Experiment) -> dict:
-    return exp.model_dump(mode="json")
-
-
-def _first_difference(a, b, prefix: str = "") -> str | None:
-    if isinstance(a, dict) and isinstance(b, dict):
-        for k in sorted(set(a) | set(b)):
-            d = _first_difference(a.get(k), b.get(k), f"{prefix}{k}.")
-            if d:
-                return d
-        return None
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            d = _first_difference(x, y, f"{prefix}{i}.")
-            if d:
-                return d
-        return None
-    return None if a == b else prefix.rstrip(".")
-
-
 def prepare_run(exp: Experiment, out: str | Path | None = None, *, fresh: bool = False) -> RunDir:
-    """Create (or reopen) the run directory for ``exp`` and save its resolved config."""
+    """Create (or reopen) the run directory for ``exp`` and save its resolved config.
+
+    A reopened run keeps the completed work the config change leaves valid and moves the rest
+    into ``superseded/`` (see :mod:`valuedrift.supersede`); ``fresh`` deletes the directory first."""
     path = Path(out) if out else Path("runs") / exp.name
     if fresh and path.exists():
         if any(path.iterdir()) and not (path / "config.yaml").exists():
@@ -66,15 +56,10 @@ def prepare_run(exp: Experiment, out: str | Path | None = None, *, fresh: bool =
         shutil.rmtree(path)
     run = RunDir(path, create=True)
     if run.config_path.exists():
-        old = load_config(run.config_path)
-        diff = _first_difference(_config_body(old), _config_body(exp))
-        if diff:
-            raise UserError(
-                f"{path} holds a run of a different config (first difference: {diff})",
-                hint="use --fresh to start over, or --out for a new run directory",
-            )
-    else:
-        io.write_text(run.config_path, dump_config(exp))
+        from valuedrift.supersede import supersede_changed
+
+        supersede_changed(run, load_config(run.config_path), exp)
+    io.write_text(run.config_path, dump_config(exp))
     io.clean_partials(run.path)
     return run
 
@@ -89,7 +74,7 @@ def _attach_log_file(run: RunDir) -> logging.Handler:
 
 def _phase_train(run: RunDir, exp: Experiment) -> None:
     if exp.manifest:
-        from valuedrift.walk.manifest import load_manifest
+        from valuedrift.manifest import load_manifest
 
         manifest = load_manifest(exp.manifest)
         run.write_manifest(manifest)
@@ -101,10 +86,10 @@ def _phase_train(run: RunDir, exp: Experiment) -> None:
     train_run(run, exp)
 
 
-def _phase_generate(run: RunDir, exp: Experiment) -> None:
+def _phase_generate(run: RunDir, exp: Experiment, on_progress=None) -> None:
     from valuedrift.generate.run import generate_run
 
-    generate_run(run, exp)
+    generate_run(run, exp, on_progress=on_progress)
 
 
 def _phase_judge(run: RunDir, exp: Experiment) -> None:
@@ -129,7 +114,7 @@ def _phase_report(run: RunDir, exp: Experiment) -> None:
 
 def write_contamination(run: RunDir, exp: Experiment) -> dict:
     """Check evaluation prompts against every stage's training prompts; write ``contamination.json``."""
-    from valuedrift.data.contamination import check_contamination, training_texts
+    from valuedrift.curate.contamination import check_contamination, training_texts
     from valuedrift.data.loaders import load_prompts
 
     questions = load_prompts(exp.generation.prompts)["question"].tolist()
@@ -178,8 +163,16 @@ def trace(
     *,
     fresh: bool = False,
     on_phase: Callable[[int, str], None] | None = None,
+    on_progress: Callable[[int, int, str], None] | None = None,
 ) -> TraceResult:
-    """Run every phase for ``exp`` in its run directory, skipping completed work."""
+    """Run every phase for ``exp`` in its run directory, skipping completed work.
+
+    ``on_phase(i, name)`` is called as each phase starts; ``on_progress`` is the generate phase's
+    progress callback (see :data:`valuedrift.generate.run.ProgressFn`). Every input is checked
+    first (:func:`valuedrift.preflight.preflight`), before ``fresh`` deletes anything."""
+    from valuedrift.preflight import preflight
+
+    preflight(exp)
     run = prepare_run(exp, out, fresh=fresh)
     handler = _attach_log_file(run)
     timings: dict[str, float] = {}
@@ -190,7 +183,10 @@ def trace(
             log.info("phase %d/%d: %s", i + 1, len(PHASES), phase)
             t = time.perf_counter()
             try:
-                PHASE_FUNCS[phase](run, exp)
+                if phase == "generate":
+                    _phase_generate(run, exp, on_progress)
+                else:
+                    PHASE_FUNCS[phase](run, exp)
             except OSError as e:
                 if e.errno == errno.ENOSPC:
                     raise ExternalFailure(

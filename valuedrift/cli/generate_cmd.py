@@ -33,16 +33,20 @@ def register(app: typer.Typer) -> None:
         set_: list[str] = typer.Option([], "--set", help="Override: key.sub=value (repeatable)."),
     ) -> None:
         """Sample answers to the evaluation prompts for every checkpoint; skips complete checkpoints."""
+        from valuedrift.cli.progress import GenerateBar
         from valuedrift.generate.run import generate_run
+        from valuedrift.manifest import load_manifest
+        from valuedrift.preflight import preflight
         from valuedrift.rundir import RunDir
-        from valuedrift.walk.manifest import load_manifest
 
         series = load_manifest(manifest) if manifest is not None else None  # before creating anything
         run = RunDir(run_dir, create=True)
         exp = load_run_config(run, config, set_)
+        preflight(exp, phases=("generate",))
         if series is not None:
             run.write_manifest(series)
-        stats = generate_run(run, exp)
+        with GenerateBar(console) as bar:
+            stats = generate_run(run, exp, on_progress=bar)
         console.print(
             f"[green]ok[/]: {stats['checkpoints']} checkpoints ({stats['skipped']} already done), "
             f"{stats.get('generated', 0)} answers generated, {stats.get('tokens', 0)} tokens",

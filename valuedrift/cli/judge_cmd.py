@@ -29,6 +29,7 @@ def register(app: typer.Typer) -> None:
         from valuedrift.config.loader import apply_overrides, validate_config
         from valuedrift.judge.registry import parse_spec
         from valuedrift.judge.run import judge_run
+        from valuedrift.preflight import preflight
         from valuedrift.rundir import RunDir
 
         run = RunDir(run_dir)
@@ -40,6 +41,7 @@ def register(app: typer.Typer) -> None:
         if no_cache:
             cfg = cfg.model_copy(update={"cache": False})
         exp = exp.model_copy(update={"judge": cfg})
+        preflight(exp, phases=("judge",), probe=False)  # judging contacts the endpoint at once anyway
         df = judge_run(run, exp, validate=validate)
         _summary(run, df)
 

@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
         """Run the whole pipeline, skipping whatever is already complete; print where the report is."""
         import time
 
+        from valuedrift.cli.progress import GenerateBar
         from valuedrift.config import load_config
         from valuedrift.pipeline import PHASES
         from valuedrift.pipeline import trace as run_trace
@@ -49,7 +50,8 @@ def register(app: typer.Typer) -> None:
                 f"[bold]phase {i + 1}/{len(PHASES)}: {phase}[/]  ({time.perf_counter() - t0:.0f} s elapsed)"
             )
 
-        result = run_trace(exp, out, fresh=fresh, on_phase=on_phase)
+        with GenerateBar(console) as bar:
+            result = run_trace(exp, out, fresh=fresh, on_phase=on_phase, on_progress=bar)
         times = ", ".join(f"{k} {v:.0f} s" for k, v in result.timings.items())
         console.print(f"[green]done[/] in {time.perf_counter() - t0:.0f} s ({times})", highlight=False)
         console.print(f"[bold]report[/]: {result.report}", highlight=False)

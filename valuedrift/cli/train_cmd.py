@@ -18,12 +18,16 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(None, "--out", help="Run directory (default: runs/<name>)."),
         set_: list[str] = typer.Option([], "--set", help="Override: key.sub=value (repeatable)."),
     ) -> None:
-        """Train every stage in tree order; resumes a killed run from its last checkpoints."""
+        """Train every stage in tree order; resumes a killed run from its last checkpoints.
+
+        Every training input is checked first; a changed config keeps the stages it leaves valid."""
         from valuedrift.config import load_config
         from valuedrift.pipeline import prepare_run
+        from valuedrift.preflight import preflight
         from valuedrift.walk.runner import train_run
 
         exp = load_config(config, set_)
+        preflight(exp, phases=("train",))
         run = prepare_run(exp, out)
         manifest = train_run(run, exp)
         n = len(manifest["checkpoints"])
