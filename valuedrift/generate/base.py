@@ -1,7 +1,7 @@
 """What every generator back end shares: the chat prompt, per-answer seeds, result rows, cache keys.
 
 A back end turns (checkpoint, prompts, sampling) into one row per (prompt, sample) with the
-generations columns of DESIGN.md. Seeds are per answer — ``seed(sampling.seed, prompt_id, sample)`` —
+generations columns of docs/design.md. Seeds are per answer — ``seed(sampling.seed, prompt_id, sample)`` —
 so an answer does not depend on which other prompts shared its batch: the same seed gives the same
 text, and a resumed run regenerates exactly what an uninterrupted one would have.
 """
