@@ -102,7 +102,8 @@ def build_report(run, out: Path | str | None = None) -> Path:
     stances = pd.read_parquet(run.table_path("stances"))
     judgments = run.read_table("judgments")
     manifest = run.read_manifest() if run.manifest_path.exists() else None
-    stages = figures.stage_order(stances, manifest)
+    # the base model is drawn as step 0 of the stages that start from it, not as a panel of its own
+    stages, panel_rows = figures.panels(stances, manifest)
     cats = [OVERALL, *sorted(c for c in stances.category.unique() if c != OVERALL)]
 
     firsts, lasts = {}, {}
@@ -172,9 +173,10 @@ def build_report(run, out: Path | str | None = None) -> Path:
             # the base model as the config names it (an alias reads better than its cache path)
             base_model=exp.base_model.name if exp else (manifest or {}).get("base_model", "?"),
             stages=stages,
-            fig_overall=figures.trajectories(stances, stages, [OVERALL]),
-            fig_categories=figures.trajectories(stances, stages, cats[1:]) if len(cats) > 1 else None,
-            fig_bars=figures.magnitude_bars(drift, stages),
+            base_starts=[s for s in stages if s in set(panel_rows.stage[panel_rows.is_base])],
+            fig_overall=figures.trajectories(panel_rows, stages, [OVERALL]),
+            fig_categories=figures.trajectories(panel_rows, stages, cats[1:]) if len(cats) > 1 else None,
+            fig_bars=figures.magnitude_bars(drift, [s for s in stages if s in set(drift.stage)]),
             drift_rows=drift_rows,
             by_category=by_category,
             stances_list=list(STANCES),
