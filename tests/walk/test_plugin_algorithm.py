@@ -28,6 +28,10 @@ def toy():
 
 
 def test_a_registered_toy_algorithm_validates_trains_and_is_listed(tmp_path, cli, toy):
+    code, out, _ = cli("config", "algorithms")
+    assert code == 0 and [ln.split()[:4] for ln in out.splitlines() if ln.startswith("toy ")] == [
+        ["toy", "sft", "3e-03", "3e-04"]
+    ]
     stage = sft_stage(name="t", algorithm="toy", steps=2, save={"every": 1}, params={"scale": 2.0})
     cfg = write_config(tmp_path, [stage])
     code, out, err = cli("config", "show", cfg)

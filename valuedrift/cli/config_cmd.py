@@ -43,14 +43,11 @@ def register(app: typer.Typer) -> None:
     @group.command("algorithms")
     def algorithms() -> None:
         """List the algorithm table: name, data kind, default learning rates (LoRA / full), summary."""
-        from rich.table import Table
-
         from valuedrift.config.algorithms import all_specs
 
-        table = Table("algorithm", "data", "lr (LoRA)", "lr (full)", "params", "what")
+        typer.echo(f"{'algorithm':<10} {'data':<11} {'lr LoRA':<8} {'lr full':<8} what")
         for s in all_specs():
-            table.add_row(s.name, s.data, f"{s.lr_lora:g}", f"{s.lr_full:g}", s.params.__name__, s.summary)
-        console.print(table)
+            typer.echo(f"{s.name:<10} {s.data:<11} {s.lr_lora:<8.0e} {s.lr_full:<8.0e} {s.summary}")
 
     app.add_typer(group, name="config")
 
