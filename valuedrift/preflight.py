@@ -192,14 +192,13 @@ def check_generation_backend(exp: Experiment) -> None:
 
 # --- judge ----------------------------------------------------------------------------------------
 def check_judge(cfg: JudgeConfig, *, probe: bool = True) -> None:
-    """The hf judge's model resolves; the openai judge has a model, a key or a reachable server."""
+    """The hf judge's model resolves; the openai judge has a model, and a key or a reachable server
+    (the ``openai`` package is a core dependency)."""
     if cfg.backend == "hf":
         check_model(cfg.model or "smollm2-135m-instruct", "judge.model")
     elif cfg.backend == "openai":
         if not cfg.model:
             raise UserError("judge.model: the openai judge needs a model name (e.g. gpt-4o)")
-        if not _importable("openai"):
-            raise MissingDependency("openai", "openai", "the openai judge")
         if cfg.base_url:
             if probe:
                 check_reachable(cfg.base_url, "judge.base_url")
