@@ -1,6 +1,6 @@
 """The package's layers: no module imports one above it in the pipeline, not even lazily.
 
-    errors, io, tables  <  demo (shipped files)  <  config  <  models, rundir, manifest  <  data
+    errors, io, tables  <  demo (shipped files)  <  config  <  models, rundir, manifest  <  data, series
         <  walk, generate, judge  <  curate, analysis  <  report  <  preflight, supersede  <  pipeline, integrations
         <  cli (and the package's own __init__ / __main__)
 
@@ -24,7 +24,7 @@ LAYERS: list[set[str]] = [
     {"demo"},
     {"config"},
     {"models", "rundir", "manifest"},
-    {"data"},
+    {"data", "series"},
     {"walk", "generate", "judge"},
     {"curate", "analysis"},
     {"report"},

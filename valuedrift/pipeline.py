@@ -73,6 +73,13 @@ def _attach_log_file(run: RunDir) -> logging.Handler:
 
 
 def _phase_train(run: RunDir, exp: Experiment) -> None:
+    if exp.checkpoints is not None:  # a series trained elsewhere (valuedrift/series.py)
+        from valuedrift.series import build_manifest, refuse_changed_traced
+
+        manifest = build_manifest(exp.checkpoints)
+        refuse_changed_traced(run, manifest)
+        run.write_manifest(manifest)
+        return
     if exp.manifest:
         from valuedrift.manifest import load_manifest
 

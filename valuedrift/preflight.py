@@ -53,7 +53,11 @@ def preflight(
 
 # --- training -------------------------------------------------------------------------------------
 def check_training(exp: Experiment) -> None:
-    """The manifest, or else: the base model, every stage's data (and reward data), the reporters."""
+    """The manifest or checkpoint series, or else: the base model, every stage's data (and reward
+    data), the reporters."""
+    if exp.checkpoints is not None:
+        check_series(exp)
+        return
     if exp.manifest:
         from valuedrift.manifest import load_manifest
 
@@ -64,6 +68,21 @@ def check_training(exp: Experiment) -> None:
     check_model(exp.base_model.name, "base_model.name")
     check_stage_data(exp)
     check_reporters(exp.report_to)
+
+
+def check_series(exp: Experiment) -> None:
+    """``checkpoints:`` alone (no stages, no manifest); its folder holds usable checkpoints and a
+    known base, or its hub entries parse. Weights are not hashed here: the train phase does that."""
+    from valuedrift.series import build_manifest
+
+    other = "stages" if exp.stages else "manifest" if exp.manifest else None
+    if other:
+        raise UserError(f"checkpoints: cannot be combined with {other} (trace a series or train one)")
+    where = "checkpoints.dir" if exp.checkpoints.dir is not None else "checkpoints.hub"
+    try:
+        build_manifest(exp.checkpoints, hash_weights=False)
+    except UserError as e:
+        raise UserError(f"{where}: {e}", hint=e.hint) from e
 
 
 def check_model(spec: str, field: str) -> None:
@@ -233,6 +252,7 @@ __all__ = [
     "check_prompts",
     "check_reachable",
     "check_reporters",
+    "check_series",
     "check_stage_data",
     "check_training",
     "preflight",

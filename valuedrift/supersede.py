@@ -9,7 +9,7 @@ Each piece of computed work has a fingerprint of the settings it depends on:
 - the base model's own parts (``base/step-0``): ``base_model``;
 - every generation part: ``generation`` less its operational fields (:data:`GENERATION_OPERATIONAL`);
 - every judgment part: that, plus ``judge`` less its operational fields (:data:`JUDGE_OPERATIONAL`);
-- every part: ``manifest``.
+- every part: ``manifest`` and ``checkpoints`` (a series traced instead of trained).
 
 :func:`supersede_changed` compares a run's saved config with the new one and moves what a changed
 (or removed) fingerprint makes stale — a stage's ``checkpoints/<stage>/``, its merged folders
@@ -188,8 +188,9 @@ def plan(run: RunDir, old: Experiment, new: Experiment) -> list[Change]:
             what = "the base model's parts" if name == "base" else f"stage {name}"
             changes.append(Change(what, _stage_why(old, new, name, new_fp), _stage_paths(run, name)))
     every = _parts(run, "generations") + _parts(run, "judgments")
-    if old.manifest != new.manifest:
-        changes.append(Change("every generation and judgment", "manifest changed", every))
+    if old.manifest != new.manifest or old.checkpoints != new.checkpoints:
+        what = "manifest" if old.manifest != new.manifest else "checkpoints"
+        changes.append(Change("every generation and judgment", f"{what} changed", every))
     d = first_difference(generation_body(old), generation_body(new))
     if d:
         changes.append(Change("every generation and judgment", f"{d} changed", every))

@@ -53,4 +53,12 @@ def register(app: typer.Typer) -> None:
 
 
 def _tree_line(exp) -> str:
+    if exp.checkpoints is not None:
+        return "none; traces " + (
+            f"the folder {exp.checkpoints.dir}"
+            if exp.checkpoints.dir
+            else f"{len(exp.checkpoints.hub)} hub model(s)"
+        )
+    if exp.manifest:
+        return f"none; traces the manifest {exp.manifest}"
     return ", ".join(f"{s.parent}->{s.name}({s.algorithm})" for s in exp.stage_order()) or "none"

@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "valuedrift.cli.judge_cmd",
     "valuedrift.cli.judge_eval_cmd",
     "valuedrift.cli.data_cmd",
+    "valuedrift.cli.manifest_cmd",
 ]
 
 

@@ -27,6 +27,14 @@ def register(app: typer.Typer) -> None:
         from valuedrift.walk.runner import train_run
 
         exp = load_config(config, set_)
+        if not exp.stages:
+            from valuedrift.errors import UserError
+
+            raise UserError(
+                f"{config}: no stages to train"
+                + (" (it traces an existing series)" if exp.manifest or exp.checkpoints else ""),
+                hint="use 'valuedrift trace' for a manifest or checkpoints series",
+            )
         preflight(exp, phases=("train",))
         run = prepare_run(exp, out)
         manifest = train_run(run, exp)

@@ -146,6 +146,8 @@ def _resolve_paths(exp: Experiment, root: Path, source: str) -> Experiment:
     exp.generation.prompts.path = fix(exp.generation.prompts.path, "generation.prompts.path")
     if exp.manifest:
         exp.manifest = fix(exp.manifest, "manifest")
+    if exp.checkpoints is not None and exp.checkpoints.dir:
+        exp.checkpoints.dir = fix(exp.checkpoints.dir, "checkpoints.dir")
     bm = exp.base_model.name
     if "/" in bm and (bm.startswith((".", "/", "~")) or (root / bm).exists()):
         exp.base_model.name = fix(bm, "base_model.name")

@@ -193,6 +193,42 @@ class AnalysisConfig(Strict):
     )
 
 
+class CheckpointsConfig(Strict):
+    """A checkpoint series someone already trained, traced instead of training (``valuedrift/series.py``)."""
+
+    dir: str | None = Field(
+        None,
+        description="A trainer's output folder: checkpoint-N/ subfolders (full models or PEFT adapters, "
+        "safetensors) and trainer_state.json; a relative path is relative to the config file.",
+    )
+    hub: list[str] | None = Field(
+        None,
+        description="Hub models in training order, one stage per repo: 'org/name', 'org/name@revision' or "
+        "'stage=org/name@revision'; the first (or 'base=...') is the base model; consecutive step "
+        "revisions of one repo (step1000, stage1-step140000-tokens587B) are one stage. Not downloaded here.",
+    )
+    stage: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_.\-]+$", description="dir: the stage's name (default: its algorithm)."
+    )
+    algorithm: str | None = Field(
+        None,
+        description="dir: the algorithm that trained it (default: the TRL model card's, else 'trainer').",
+    )
+    base: str | None = Field(
+        None,
+        description="The base model (step 0): alias, folder or org/name@revision (default: dir: the adapters' "
+        "base_model_name_or_path or the model card's; hub: the first entry).",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CheckpointsConfig:
+        if (self.dir is None) == (self.hub is None):
+            raise ValueError("give exactly one of 'dir' (a trainer's output folder) and 'hub' (hub models)")
+        if self.hub is not None and not self.hub:
+            raise ValueError("hub: list at least one model")
+        return self
+
+
 class Experiment(Strict):
     """A whole valuedrift experiment: what to train, how to sample, who judges, how to analyse."""
 
@@ -205,6 +241,11 @@ class Experiment(Strict):
     )
     manifest: str | None = Field(
         None, description="Use an existing checkpoint series from this manifest instead of training."
+    )
+    checkpoints: CheckpointsConfig | None = Field(
+        None,
+        description="Trace an existing series instead of training: {dir: trainer output folder} or "
+        "{hub: [org/name@revision, ...]}; its manifest is built into the run directory.",
     )
     generation: GenerationConfig = Field(default_factory=GenerationConfig, description="Sampling answers.")
     judge: JudgeConfig = Field(default_factory=JudgeConfig, description="The stance judge.")

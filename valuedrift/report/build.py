@@ -170,8 +170,11 @@ def build_report(run, out: Path | str | None = None) -> Path:
             title=f"valuedrift report — {run.path.name}",
             run_name=run.path.name,
             version=__version__,
-            # the base model as the config names it (an alias reads better than its cache path)
-            base_model=exp.base_model.name if exp else (manifest or {}).get("base_model", "?"),
+            # the base model as the config names it (an alias reads better than its cache path); a
+            # traced series (manifest / checkpoints) names its own
+            base_model=exp.base_model.name
+            if exp and not (exp.manifest or exp.checkpoints)
+            else (manifest or {}).get("base_model", "?"),
             stages=stages,
             base_starts=[s for s in stages if s in set(panel_rows.stage[panel_rows.is_base])],
             fig_overall=figures.trajectories(panel_rows, stages, [OVERALL]),
