@@ -4,13 +4,13 @@ pipeline gets from the saved checkpoints, and its run directory reads like any o
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from tests.integrations.helpers import assert_same, post_hoc, table
 from valuedrift.config.schema import PromptsConfig, SamplingConfig
 from valuedrift.errors import UserError
 from valuedrift.integrations import ValueDriftCallback
@@ -18,7 +18,6 @@ from valuedrift.integrations import ValueDriftCallback
 PAIRS = Path(__file__).resolve().parents[1] / "walk" / "fixtures" / "pairs.jsonl"
 PROMPTS = PromptsConfig(per_category=1)  # 11 prompts, one per topic
 SAMPLING = SamplingConfig(n_samples=2, max_new_tokens=8)
-KEY = ["checkpoint", "prompt_id", "sample"]
 PROBS = ["p_support", "p_neutral", "p_oppose"]
 
 
@@ -31,12 +30,6 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
-
-
-def table(run: Path, name: str = "judgments") -> pd.DataFrame:
-    from valuedrift.rundir import RunDir
-
-    return RunDir(run).read_table(name).sort_values(KEY).reset_index(drop=True)
 
 
 def plain_trainer(tiny_model: str, out: Path, **args):
@@ -66,22 +59,6 @@ def traced(trainer, run: Path, **kw):
     return cb
 
 
-def post_hoc(cli, monkeypatch, live: Path, out: Path) -> pd.DataFrame:
-    """``valuedrift generate`` + ``judge`` of the callback's manifest (its saved checkpoints) into a new
-    run directory, with empty generation and verdict caches: every answer and verdict made anew."""
-    from valuedrift.generate.cache import GenerationCache
-
-    out.mkdir()
-    shutil.copy(live / "config.yaml", out / "config.yaml")
-    monkeypatch.setattr("valuedrift.generate.run.GenerationCache", lambda: GenerationCache(out / "gen-cache"))
-    code, _, err = cli("generate", out, "--manifest", live / "checkpoints_manifest.json")
-    assert code == 0, err
-    code, _, err = cli("judge", out, "--set", f"judge.cache_path={out / 'verdicts.sqlite'}")
-    assert code == 0, err
-    assert " 0 judge calls" not in err  # a fresh verdict cache: the judge read the answers again
-    return table(out)
-
-
 @pytest.fixture(scope="module")
 def dpo_run(tiny_model, tmp_path_factory):
     """TRL's DPOTrainer with a LoRA adapter, 4 steps, a checkpoint every 2, traced by the callback."""
@@ -93,6 +70,7 @@ def dpo_run(tiny_model, tmp_path_factory):
 
     from valuedrift.models import load_model
 
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("dpo")
     rows = [json.loads(line) for line in PAIRS.read_text().splitlines()]
@@ -107,6 +85,7 @@ def dpo_run(tiny_model, tmp_path_factory):
         peft_config=LoraConfig(r=4, target_modules="all-linear", task_type="CAUSAL_LM"),
     )
     traced(trainer, root / "live", cache=root / "cb-cache")
+    torch.set_num_threads(threads)
     return root, trainer
 
 
@@ -124,9 +103,8 @@ def test_dpo_lora_answers_and_verdicts_equal_those_of_the_saved_checkpoints(
     live = table(root / "live")
     again = post_hoc(cli, monkeypatch, root / "live", root / "post")
     assert len(live) == 4 * 11 * 2
-    assert live.response.tolist() == again.response.tolist()
-    np.testing.assert_array_equal(live[PROBS].to_numpy(), again[PROBS].to_numpy())
-    pd.testing.assert_frame_equal(live, again[live.columns])  # every column, dtypes included
+    assert_same(live, again)
+    np.testing.assert_allclose(live[PROBS].to_numpy(), again[PROBS].to_numpy(), rtol=0, atol=1e-6)
     first, last = (live[live.checkpoint == c].response.tolist() for c in ("dpo/step-0", "dpo/step-4"))
     assert first != last  # training moved the model: the equality above is not of unchanged text
 
@@ -185,7 +163,7 @@ def test_plain_trainer_full_weights_same_answers_post_hoc_and_same_training(
     assert not any(e["adapter"] for e in manifest["checkpoints"])
     live = table(tmp_path / "live")
     again = post_hoc(cli, monkeypatch, tmp_path / "live", tmp_path / "post")
-    pd.testing.assert_frame_equal(live, again[live.columns])
+    assert_same(live, again)
 
     plain_trainer(tiny_model, tmp_path / "alone").train()  # the same training without the callback
     assert sha256_weights(tmp_path / "alone" / "checkpoint-4") == sha256_weights(
@@ -258,7 +236,7 @@ def test_a_resumed_training_remeasures_what_followed_its_checkpoint_and_drifts_f
     resumed.add_callback(cb)
     resumed.train(resume_from_checkpoint=str(tmp_path / "out" / "checkpoint-2"))
 
-    pd.testing.assert_frame_equal(table(tmp_path / "live"), before)  # the same answers and verdicts again
+    assert_same(table(tmp_path / "live"), before)  # the same answers and verdicts again
     (why,) = (tmp_path / "live" / "superseded").glob("*/why.json")
     assert json.loads(why.read_text())[0]["why"] == "stage trainer resumed from step 2"
     history = resumed.state.log_history  # steps 0 and 2 come back with the trainer state of checkpoint-2

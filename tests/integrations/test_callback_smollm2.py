@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
 import pytest
 
-from tests.integrations.test_callback import post_hoc, table
+from tests.integrations.helpers import assert_same, post_hoc, table
 from valuedrift.config.schema import PromptsConfig, SamplingConfig
 
 
@@ -64,6 +63,6 @@ def test_sft_on_demo_conversations_logs_what_the_saved_checkpoints_give(smollm2,
     live = table(tmp_path / "live")
     again = post_hoc(cli, monkeypatch, tmp_path / "live", tmp_path / "post")
     assert len(live) == 4 * 4
-    pd.testing.assert_frame_equal(live, again[live.columns])
+    assert_same(live, again)
     logged = [h["step"] for h in trainer.state.log_history if "valuedrift/overall/support" in h]
     assert logged == [0, 1, 2]

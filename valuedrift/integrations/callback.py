@@ -6,15 +6,21 @@ the saved ``checkpoint-N`` — it samples answers to the evaluation prompts from
 second copy), judges them, logs ``valuedrift/<topic>/<stance>`` and the running drift
 ``valuedrift/drift/overall/<stance>`` = v_t − v_0 through the trainer's own reporters (TensorBoard,
 W&B, whatever ``report_to`` says), and writes an ordinary run directory (``live_run.py``) that
-``valuedrift analyze``, ``report`` and ``compare`` read like any other::
+``valuedrift analyze``, ``report`` and ``compare`` read like any other. On the tiny test model, in
+about 20 s on a CPU (docs/trace-your-training.md runs SmolLM2 with LoRA)::
 
+    from datasets import load_dataset
     from trl import SFTConfig, SFTTrainer
+    from valuedrift.demo import demo_data
     from valuedrift.integrations import ValueDriftCallback
+    from valuedrift.models import pull
 
-    trainer = SFTTrainer(model=model, train_dataset=data, args=SFTConfig("out", save_steps=10))
-    trainer.add_callback(ValueDriftCallback(trainer, "runs/my-sft"))
-    trainer.train()                     # step 0 at the start, then one measurement per save
-    # $ valuedrift report runs/my-sft
+    data = load_dataset("json", data_files=str(demo_data("sft.jsonl")), split="train")
+    args = SFTConfig("runs/tiny-sft/trainer", max_steps=8, save_steps=4, use_cpu=True)
+    trainer = SFTTrainer(str(pull("tiny-random")), args=args, train_dataset=data)
+    trainer.add_callback(ValueDriftCallback(trainer, "runs/tiny-sft"))
+    trainer.train()      # step 0, then one measurement per save (steps 4 and 8)
+    # $ valuedrift report runs/tiny-sft
 
 Same numbers both ways: sampling reuses the ``hf`` back end's code (:meth:`HFGenerator.generate_chats`,
 per-answer seeds), so with the same seeds and sampling the answers equal what ``valuedrift generate``
@@ -22,7 +28,7 @@ produces from the saved checkpoint (tests/integrations/test_callback.py) when it
 dtype and batch size. Generation follows TRL's ``LogCompletionsCallback``: the unwrapped model
 (``unwrap_model_for_generation`` gathers ZeRO-3 weights once and turns gradient checkpointing off),
 prompts split across processes and gathered on the main one, which alone judges and writes files.
-Eval mode, ``use_cache``, train mode and the random generators are restored afterwards, so training
+Each module's train mode, ``use_cache`` and the random states are restored afterwards, so training
 continues exactly as it would without the callback.
 """
 

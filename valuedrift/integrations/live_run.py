@@ -101,7 +101,7 @@ class LiveRun:
         self.manifest["valuedrift_version"] = __version__
         if run.config_path.exists():  # changed sampling, prompts or judge: the old parts go aside
             old = load_config(run.config_path)
-            if old.stages or old.manifest:
+            if old.stages or old.manifest or old.checkpoints:
                 raise UserError(
                     f"{run.path} is a run of 'valuedrift train' or 'trace', not of a training callback",
                     hint="give this training its own run directory",
