@@ -221,3 +221,12 @@ def test_valid_inputs_pass_without_loading_a_model(tmp_path):
 
     kto = pref_stage("kto", "kto", data={"path": str(FIXTURES / "pairs.jsonl")})
     preflight(load_config(config(tmp_path, [*two_stages(), kto])))
+
+
+def test_ppi_correction_without_labels_fails_before_anything_trains(tmp_path, cli):
+    """A new run cannot have a person's labels yet: analysis.correction=ppi is refused at once, not
+    after training, sampling and judging."""
+    code, _, err = cli("trace", "demo:demo", "--out", tmp_path / "run", "--set", "analysis.correction=ppi")
+    assert code == 2, err
+    assert "labels.jsonl" in err and "valuedrift label" in err
+    assert not (tmp_path / "run").exists()  # nothing created, nothing trained

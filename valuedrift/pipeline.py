@@ -64,6 +64,16 @@ def prepare_run(exp: Experiment, out: str | Path | None = None, *, fresh: bool =
     return run
 
 
+def _check_labels(exp: Experiment, path: Path, fresh: bool) -> None:
+    """``analysis.correction: ppi`` needs a person's labels on this run's answers, which a new (or
+    ``--fresh``) run cannot have yet: refuse before training, not at the analyze phase."""
+    if exp.analysis.correction == "ppi" and (fresh or not (path / "labels.jsonl").exists()):
+        raise UserError(
+            f"analysis.correction: ppi needs {path / 'labels.jsonl'}, which this run does not have yet",
+            hint="trace with correction 'none' first, then 'valuedrift label RUN_DIR' and 'valuedrift analyze'",
+        )
+
+
 def _attach_log_file(run: RunDir) -> logging.Handler:
     handler = logging.FileHandler(run.logs / "trace.log", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -180,6 +190,7 @@ def trace(
     from valuedrift.preflight import preflight
 
     preflight(exp)
+    _check_labels(exp, Path(out) if out else Path("runs") / exp.name, fresh)
     run = prepare_run(exp, out, fresh=fresh)
     handler = _attach_log_file(run)
     timings: dict[str, float] = {}

@@ -9,6 +9,7 @@ Layout (``runs/<name>/``)::
     judgments/<checkpoint>.parquet     likewise
     generations.parquet, judgments.parquet   the concatenated tables (derived, rebuilt on demand)
     stances.parquet, drift.parquet       analysis outputs
+    stances_corrected.parquet, drift_corrected.parquet   judge-error-corrected (analysis.correction)
     report.html
     logs/
 
@@ -167,6 +168,22 @@ class Run:
     @cached_property
     def drift(self) -> pd.DataFrame:
         return self.dir.read_table("drift")
+
+    @cached_property
+    def stances_corrected(self) -> pd.DataFrame | None:
+        """Judge-error-corrected stances (``analysis.correction``, docs/correction.md); None if absent."""
+        return self._optional_table("stances_corrected")
+
+    @cached_property
+    def drift_corrected(self) -> pd.DataFrame | None:
+        """Judge-error-corrected drift, next to the raw ``drift``; None when the run has none."""
+        return self._optional_table("drift_corrected")
+
+    def _optional_table(self, table: str) -> pd.DataFrame | None:
+        import pandas as pd
+
+        path = self.dir.table_path(table)
+        return pd.read_parquet(path) if path.exists() else None
 
     @cached_property
     def config(self):

@@ -43,7 +43,7 @@ def test_no_drift_gives_nan_drift_time_not_zero():
     df = judgments_table({"ppo": [(0, 0.4), (5, 0.4), (10, 0.4)]})
     r = row(compute_drift(df, manifest_for(df), CFG), stage="ppo")
     assert r.magnitude == pytest.approx(0.0)
-    assert math.isnan(r.drift_time)
+    assert math.isnan(r.drift_time) and r.drift_time_note == "no drift: flat trajectory"
     r2 = row(compute_drift(df, manifest_for(df), AnalysisConfig(n_bootstrap=50, min_drift=0.05)), stage="ppo")
     assert math.isnan(r2.drift_time)
 
@@ -92,10 +92,47 @@ def test_ci_contains_truth_shrinks_with_more_prompts_and_is_seeded():
         assert r.ci_low < r.magnitude < r.ci_high
         assert r.ci_low < 0.3 < r.ci_high  # true drift (clipping aside, noise is symmetric around 0.3/0.6)
     assert (rb.ci_high - rb.ci_low) < 0.5 * (rs.ci_high - rs.ci_low)
-    again = row(compute_drift(small, manifest_for(small), CFG))
-    assert (again.ci_low, again.ci_high) == (rs.ci_low, rs.ci_high)
-    other = row(compute_drift(small, manifest_for(small), AnalysisConfig(n_bootstrap=200, seed=7)))
-    assert (other.ci_low, other.ci_high) != (rs.ci_low, rs.ci_high)
+    assert rs.ci_method == "t"  # analytic: the seed plays no part
+    other = row(compute_drift(small, manifest_for(small), AnalysisConfig(seed=7)))
+    assert (other.ci_low, other.ci_high) == (rs.ci_low, rs.ci_high)
+    boot = AnalysisConfig(n_bootstrap=200, seed=0, interval="percentile")
+    rp = row(compute_drift(small, manifest_for(small), boot))
+    assert rp.ci_method == "percentile" and rp.ci_low < 0.3 < rp.ci_high
+    again = row(compute_drift(small, manifest_for(small), boot))
+    assert (again.ci_low, again.ci_high) == (rp.ci_low, rp.ci_high)
+    other = row(compute_drift(small, manifest_for(small), boot.model_copy(update={"seed": 7})))
+    assert (other.ci_low, other.ci_high) != (rp.ci_low, rp.ci_high)
+
+
+def test_paired_interval_is_narrower_than_unpaired_when_prompts_differ():
+    # prompts differ a lot (0.1 .. 0.9) but each moves by +0.2: pairing cancels the prompt effects
+    df = judgments_table({"sft": [(0, 0.0), (4, 0.0)]}, prompts_per_category=6, seed=0)
+    base = df.prompt_id.str[-1].astype(int) / 6 + 0.05 + (df.category == "immigration") * 0.03
+    df["p_support"] = (
+        base + np.where(df.step == 4, 0.2, 0.0) + 0.02 * np.random.default_rng(0).standard_normal(len(df))
+    )
+    df["p_neutral"] = 1 - df["p_support"]
+    r = row(compute_drift(df, manifest_for(df), CFG))
+    assert r.magnitude == pytest.approx(0.2, abs=0.02)
+    assert r.ci_high - r.ci_low < 0.05  # unpaired, the spread of the prompts (~0.3 sd) would dominate
+
+
+def test_drift_time_only_for_a_drift_distinguishable_from_noise():
+    noise = judgments_table(
+        {"dpo": [(0, 0.4), (3, 0.4), (6, 0.4)]}, noise=0.15, prompts_per_category=6, seed=5
+    )
+    r = row(compute_drift(noise, manifest_for(noise), CFG), stage="dpo")
+    assert r.peak_ci_low <= 0 <= r.peak_ci_high
+    assert math.isnan(r.drift_time)
+    assert r.drift_time_note.startswith(f"peak {r.peak_drift:+.3f} within noise, 95% CI [")
+    real = judgments_table(
+        {"dpo": [(0, 0.4), (3, 0.85), (6, 0.6)]}, noise=0.15, prompts_per_category=6, seed=5
+    )
+    r = row(compute_drift(real, manifest_for(real), CFG), stage="dpo")
+    assert r.peak_ci_low > 0 and r.drift_time == pytest.approx(0.5) and r.drift_time_note == ""
+    # min_drift still applies on top, with its own reason
+    r = row(compute_drift(real, manifest_for(real), AnalysisConfig(min_drift=0.5)), stage="dpo")
+    assert math.isnan(r.drift_time) and "min_drift 0.5" in r.drift_time_note
 
 
 def test_categories_are_separate_and_overall_pools_them():

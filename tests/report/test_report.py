@@ -61,27 +61,6 @@ def test_compare_two_runs_gives_tidy_frame(two_runs, tmp_path, cli):
     assert code == 2 and "use a .csv or .md" in err
 
 
-def test_paired_drift_test_detects_the_larger_drift(tmp_path):
-    from tests.analysis.helpers import judgments_table
-    from valuedrift.analysis.compare import paired_drift_test
-
-    df = judgments_table(
-        {"dpo": [(0, 0.3), (4, 0.8)], "ppo": [(0, 0.3), (4, 0.35)]},
-        noise=0.1,
-        prompts_per_category=10,
-        seed=2,
-    )
-    res = paired_drift_test(df, "dpo", "ppo", n_boot=500)
-    assert res["diff"] == pytest.approx(0.45, abs=0.05)
-    assert res["ci_low"] > 0 and res["p_value"] < 0.01
-    same = paired_drift_test(df, "dpo", "dpo", n_boot=200)
-    assert same["diff"] == 0 and same["p_value"] == 1.0
-    from valuedrift.errors import UserError
-
-    with pytest.raises(UserError, match="no stage named"):
-        paired_drift_test(df, "dpo", "kto")
-
-
 def test_report_names_the_base_model_as_the_config_does(analysed_run, cli):
     code, _, err = cli("report", str(analysed_run.path))
     assert code == 0, err

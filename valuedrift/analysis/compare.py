@@ -1,18 +1,22 @@
-"""Compare drift across runs and algorithms: one tidy DataFrame, and a paired bootstrap test.
+"""Compare drift across runs and algorithms: one tidy DataFrame, and the paired branch differences.
 
 >>> df = valuedrift.compare(["runs/a", "runs/b"])                          # doctest: +SKIP
 >>> df.pivot_table(index="category", columns="algorithm", values="magnitude")  # doctest: +SKIP
+>>> branch_differences(run.judgments, run.manifest)  # did DPO drift more than SimPO?  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from valuedrift.analysis.cube import build_cube
-from valuedrift.analysis.drift import _bootstrap_magnitude, _stage_layout, compute_drift
+from valuedrift.analysis.drift import _pooled, _stage_layout, compute_drift
+from valuedrift.analysis.intervals import contrast_interval, holm
+from valuedrift.config.schema import AnalysisConfig
 from valuedrift.errors import UserError
 from valuedrift.tables import OVERALL, STANCES
 
@@ -31,6 +35,7 @@ COMPARE_COLUMNS = [
     "ci_high",
     "n_prompts",
     "n_unscored",
+    "ci_method",
 ]
 
 
@@ -73,57 +78,128 @@ def compare(runs_or_paths, *, stages: list[str] | None = None) -> pd.DataFrame:
     return df[COMPARE_COLUMNS].sort_values(["run", "stage", "category", "stance"]).reset_index(drop=True)
 
 
-def paired_drift_test(
-    judgments: pd.DataFrame,
-    stage_a: str,
-    stage_b: str,
-    *,
-    manifest: dict | None = None,
-    category: str = OVERALL,
-    stance: str = "support",
-    n_boot: int = 2000,
-    seed: int = 0,
-) -> dict:
-    """Does stage A drift more than stage B on the same prompts? Paired bootstrap of |M_A| − |M_B|.
+BRANCH_COLUMNS = [
+    "stage_a",
+    "stage_b",
+    "algorithm_a",
+    "algorithm_b",
+    "parent",
+    "category",
+    "stance",
+    "magnitude_a",
+    "magnitude_b",
+    "diff",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "p_holm",
+    "n_prompts",
+    "ci_level",
+    "ci_method",
+]
 
-    Both stages must have been evaluated on the same prompts (as in one run, or two runs with the same
-    prompt subset: concatenate their judgments with distinct stage names). The same resampled prompts
-    are used for both stages in every draw. Returns diff (point estimate), ci_low, ci_high (95%), and
-    a two-sided bootstrap p-value for diff = 0.
+
+def _parent(st: dict, cube, manifest: dict | None) -> str:
+    """The checkpoint a stage starts from: its manifest parent, else its first judged checkpoint."""
+    names = cube.checkpoints["checkpoint"]
+    for e in (manifest or {}).get("checkpoints", []):
+        if e.get("stage") == st["stage"] and e.get("parent"):
+            return e["parent"]
+    return names[st["codes"][0]]
+
+
+def branch_differences(
+    judgments: pd.DataFrame,
+    manifest: dict | None = None,
+    cfg: AnalysisConfig | None = None,
+    *,
+    category: str | None = OVERALL,
+    stance: str | None = None,
+) -> pd.DataFrame:
+    """Did branch A drift more than branch B? M_A − M_B for every pair of sibling stages.
+
+    Siblings start from the same parent checkpoint (the manifest's ``parent``) and are judged on the
+    same prompts, so M_A − M_B = (v_end,A − v_start,A) − (v_end,B − v_start,B) is one contrast of
+    checkpoints paired on the prompts (prompt effects cancel), with the interval of
+    ``cfg.interval`` at level ``cfg.ci`` and a two-sided p-value for no difference. ``p_holm``
+    adjusts the p-values by Holm's method over every row of the table (the family compared).
+    ``category=None`` or ``stance=None``: all of them. Columns: BRANCH_COLUMNS.
     """
-    if stance not in STANCES:
-        raise UserError(f"stance must be one of {', '.join(STANCES)}, got {stance!r}")
+    cfg = cfg or AnalysisConfig()
     cube = build_cube(judgments)
-    layout = {s["stage"]: s for s in _stage_layout(cube, manifest)}
-    for st in (stage_a, stage_b):
-        if st not in layout:
-            raise UserError(
-                f"no stage named {st!r} with at least two checkpoints (have: {', '.join(layout)})"
-            )
-    idx = np.flatnonzero(cube.prompt_mask(None if category == OVERALL else category))
-    si = STANCES.index(stance)
-    est, draws = [], []
-    for st in (stage_a, stage_b):
-        codes = layout[st]["codes"]
-        p0, p1 = cube.p[codes[0], idx], cube.p[codes[-1], idx]
-        m = np.nanmean(p1[..., si]) - np.nanmean(p0[..., si])
-        est.append(abs(m))
-        # the same generator state for both stages -> the same prompt resampling in each draw
-        draws.append(np.abs(_bootstrap_magnitude(p0, p1, n_boot, np.random.default_rng(seed))[:, si]))
-    diff = est[0] - est[1]
-    dd = draws[0] - draws[1]
-    lo, hi = np.nanquantile(dd, [0.025, 0.975])
-    p = min(1.0, 2 * min(np.mean(dd <= 0), np.mean(dd >= 0)))
-    return {
-        "stage_a": stage_a,
-        "stage_b": stage_b,
-        "category": category,
-        "stance": stance,
-        "abs_magnitude_a": est[0],
-        "abs_magnitude_b": est[1],
-        "diff": diff,
-        "ci_low": float(lo),
-        "ci_high": float(hi),
-        "p_value": float(p),
-        "n_boot": n_boot,
-    }
+    categories = [*cube.categories, OVERALL]
+    if category is not None and category not in categories:
+        raise UserError(f"no category {category!r} in the judgments (have: {', '.join(categories)})")
+    if stance is not None and stance not in STANCES:
+        raise UserError(f"stance must be one of {', '.join(STANCES)}, got {stance!r}")
+    groups: dict[str, list[dict]] = {}
+    for st in _stage_layout(cube, manifest):
+        groups.setdefault(_parent(st, cube, manifest), []).append(st)
+    stance_idx = [STANCES.index(stance)] if stance else list(range(len(STANCES)))
+    rows = []
+    for parent, stages in groups.items():
+        for a, b in combinations(stages, 2):
+            # checkpoints of the contrast (start_A, end_A, start_B, end_B), shared ones merged
+            weights: dict[int, float] = {}
+            for code, w in (
+                (a["codes"][0], -1),
+                (a["codes"][-1], 1),
+                (b["codes"][0], 1),
+                (b["codes"][-1], -1),
+            ):
+                weights[code] = weights.get(code, 0.0) + w
+            codes = list(weights)
+            for cat in categories if category is None else [category]:
+                idx = np.flatnonzero(cube.prompt_mask(None if cat == OVERALL else cat))
+                sums, counts = _pooled(cube.p[np.ix_(codes, idx)], np.ones(len(idx)))
+                iv = contrast_interval(
+                    sums,
+                    counts,
+                    [weights[c] for c in codes],
+                    method=cfg.interval,
+                    level=cfg.ci,
+                    n_boot=cfg.n_bootstrap,
+                    rng=np.random.default_rng(cfg.seed),
+                )
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    v = dict(zip(codes, sums.sum(1) / counts.sum(1)[:, None], strict=True))
+                for si in stance_idx:
+                    rows.append(
+                        {
+                            "stage_a": a["stage"],
+                            "stage_b": b["stage"],
+                            "algorithm_a": a["algorithm"],
+                            "algorithm_b": b["algorithm"],
+                            "parent": parent,
+                            "category": cat,
+                            "stance": STANCES[si],
+                            "magnitude_a": v[a["codes"][-1]][si] - v[a["codes"][0]][si],
+                            "magnitude_b": v[b["codes"][-1]][si] - v[b["codes"][0]][si],
+                            "diff": iv.estimate[si],
+                            "ci_low": iv.low[si],
+                            "ci_high": iv.high[si],
+                            "p_value": iv.p_value[si],
+                            "n_prompts": int(iv.n_prompts[si]),
+                            "ci_level": cfg.ci,
+                            "ci_method": cfg.interval,
+                        }
+                    )
+    df = pd.DataFrame(rows, columns=[c for c in BRANCH_COLUMNS if c != "p_holm"])
+    df.insert(BRANCH_COLUMNS.index("p_holm"), "p_holm", holm(df["p_value"].to_numpy(float)))
+    return df
+
+
+def multiple_comparison_note(df: pd.DataFrame) -> str:
+    """One line on the family of comparisons in a ``branch_differences`` table and how to read p_holm."""
+    m = int(df["p_value"].notna().sum())
+    if m == 0:
+        return "no sibling stages (stages from the same parent checkpoint) to compare"
+    level = float(df["ci_level"].iloc[0])
+    alpha = 1 - level
+    pairs = df[["stage_a", "stage_b"]].drop_duplicates().shape[0]
+    hits = int((df["p_holm"] < alpha).sum())
+    return (
+        f"{m} comparisons ({pairs} pair(s) of sibling stages x {m // max(pairs, 1)} category/stance): "
+        f"p_holm is Holm-adjusted over all {m}, so 'differs' at p_holm < {alpha:g} holds family-wise "
+        f"({hits} do); the {level:.0%} intervals are per comparison, not simultaneous."
+    )

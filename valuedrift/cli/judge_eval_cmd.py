@@ -3,6 +3,8 @@
 valuedrift judge-eval --gold valuedrift/judge/data/gold.jsonl --judge offline --json
 valuedrift judge-eval --gold FILE --judge hf:smollm2-135m-instruct
 valuedrift judge-eval --gold FILE --judge offline --against openai:gpt-4o
+valuedrift judge-eval --gold runs/demo          # the run's own verdicts vs its labels (valuedrift label)
+valuedrift judge-eval --gold runs/demo --judge openai:gpt-4o   # re-judge the labelled answers
 """
 
 from __future__ import annotations
@@ -20,19 +22,31 @@ def register(app: typer.Typer) -> None:
     @app.command("judge-eval")
     def judge_eval(
         gold: Path = typer.Option(
-            None, "--gold", help="Gold JSONL (question, response, label[, category]); default: the project's."
+            None,
+            "--gold",
+            help="Gold JSONL (question, response, label[, category]), or a run directory whose answers "
+            "a person labelled (valuedrift label); default: the project's gold set.",
         ),
-        judge_spec: str = typer.Option("offline", "--judge", help="offline | hf:MODEL | openai:MODEL[@URL]."),
+        judge_spec: str = typer.Option(
+            None,
+            "--judge",
+            help="offline | hf:MODEL | openai:MODEL[@URL] (default offline; with a run directory: "
+            "the run's own verdicts, or this judge on the labelled answers).",
+        ),
         against: str = typer.Option(
             None, "--against", help="A second judge: report agreement between the two."
         ),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line."),
         no_cache: bool = typer.Option(False, "--no-cache", help="Ignore the verdict cache."),
     ) -> None:
-        """Accuracy, macro-F1, Cohen's kappa, confusion matrix and per-category accuracy."""
+        """Accuracy, macro-F1, Cohen's kappa, recall, confusion matrix and per-category accuracy."""
         from valuedrift.judge.metrics import agreement, gold_path, items_of, load_gold
         from valuedrift.judge.registry import get_judge, parse_spec
 
+        if gold is not None and gold.is_dir():
+            _on_run_labels(gold, judge_spec, against, as_json, no_cache)
+            return
+        judge_spec = judge_spec or "offline"
         rows = load_gold(gold or gold_path())
         items = items_of(rows)
         cats = [r.get("category") for r in rows]
@@ -75,6 +89,87 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(_jsonable(m)))
 
 
+def _on_run_labels(path: Path, judge_spec: str | None, against: str | None, as_json: bool, no_cache: bool):
+    """Score the run's judge (or ``judge_spec`` re-judging the same answers) against the person's
+    labels; the run's own figure is saved to ``RUN_DIR/judge_eval_labels.json`` for the report."""
+    from valuedrift import io
+    from valuedrift.errors import UserError
+    from valuedrift.judge.base import JudgeItem
+    from valuedrift.judge.labels import EVAL_FILE, labels_path, stance_labels, verdicts_on_labels
+    from valuedrift.judge.metrics import agreement
+    from valuedrift.judge.registry import get_judge, parse_spec
+    from valuedrift.rundir import RunDir
+
+    run = RunDir(path)
+    if against:
+        raise UserError(
+            "--against compares two judges on a gold file",
+            hint="with a run directory, --judge SPEC re-judges its labelled answers",
+        )
+    labels, counts = stance_labels(run)
+    if judge_spec is None:
+        try:
+            judgments = run.read_table("judgments")
+        except UserError:
+            raise UserError(
+                f"{run.path}: no judgments table to score", hint=f"run 'valuedrift judge {run.path}' first"
+            ) from None
+        rows = verdicts_on_labels(labels, judgments)
+        name = ", ".join(sorted(set(judgments["judge"].astype(str)))) if "judge" in judgments else "?"
+    else:  # the same labelled answers, judged afresh by another judge
+        gen = run.read_table("generations")
+        rows = labels.merge(
+            gen.assign(sample=gen["sample"].astype(int)).drop_duplicates(
+                ["checkpoint", "prompt_id", "sample"]
+            ),
+            on=["checkpoint", "prompt_id", "sample"],
+            how="inner",
+            suffixes=("", "_gen"),
+        ).rename(columns={"label": "truth"})
+        cfg = parse_spec(judge_spec)
+        if no_cache:
+            cfg = cfg.model_copy(update={"cache": False})
+        j = get_judge(cfg)
+        try:
+            verdicts = j.judge([JudgeItem(r.question, r.response, r.category) for r in rows.itertuples()])
+        finally:
+            j.close()
+        rows["pred"] = [v.label or "unscored" for v in verdicts]
+        name = j.name
+    if rows.empty:
+        raise UserError(
+            f"{labels_path(run)}: none of the {len(labels)} labelled answers has a verdict to compare",
+            hint=f"run 'valuedrift judge {run.path}' first",
+        )
+    m = agreement(list(rows["truth"]), list(rows["pred"]), list(rows["category"]))
+    by_ck = {}
+    for ck, grp in rows.groupby("checkpoint", sort=True):
+        by_ck[ck] = {"n": len(grp), "accuracy": float((grp["truth"] == grp["pred"]).mean())}
+    lab = sorted({str(x) for x in labels["labeller"].dropna()})
+    m.update(
+        judge=name,
+        against="labels",
+        source=str(run.path),
+        verdicts="run" if judge_spec is None else "re-judged",
+        per_checkpoint=by_ck,
+        labellers=lab,
+        n_not_judged=len(labels) - len(rows),
+        **counts,
+    )
+    mode = f"{name} vs {len(rows)} labelled answers of {run.path}"
+    _print(m, mode)
+    console.print(
+        f"{counts['n_skipped']} skipped, {m['n_not_judged']} not judged; labelled by {', '.join(lab) or '?'}",
+        highlight=False,
+        markup=False,
+    )
+    if judge_spec is None:
+        out = io.write_json(run.path / EVAL_FILE, _jsonable(m))
+        console.print(f"[green]ok[/]: {out}", highlight=False)
+    if as_json:
+        typer.echo(json.dumps(_jsonable(m)))
+
+
 def _jsonable(x):
     if isinstance(x, float) and math.isnan(x):
         return None
@@ -91,6 +186,10 @@ def _print(m: dict, mode: str) -> None:
         f"kappa {m['kappa']:.3f}  unscored {m['n_unscored']}",
         highlight=False,
     )
+    if "recall" in m:
+        console.print(
+            "recall: " + "  ".join(f"{s} {_f3(r)}" for s, r in m["recall"].items()), highlight=False
+        )
     cols = list(next(iter(m["confusion"].values())).keys())
     t = Table("truth \\ judged", *cols, title="confusion matrix")
     for truth, row in m["confusion"].items():
@@ -102,8 +201,17 @@ def _print(m: dict, mode: str) -> None:
             f"kappa {v['kappa']:.3f}",
             highlight=False,
         )
+    if m.get("per_checkpoint"):
+        t = Table("checkpoint", "n", "accuracy", title="per checkpoint")
+        for c, v in m["per_checkpoint"].items():
+            t.add_row(c, str(v["n"]), f"{v['accuracy']:.3f}")
+        console.print(t)
     if m["per_category"]:
         t = Table("category", "n", "accuracy", title="per category")
         for c, v in m["per_category"].items():
             t.add_row(c, str(v["n"]), f"{v['accuracy']:.3f}")
         console.print(t)
+
+
+def _f3(x: float) -> str:
+    return "—" if x != x else f"{x:.3f}"

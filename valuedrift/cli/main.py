@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "valuedrift.cli.analyze_cmd",
     "valuedrift.cli.judge_cmd",
     "valuedrift.cli.judge_eval_cmd",
+    "valuedrift.cli.label_cmd",
     "valuedrift.cli.data_cmd",
     "valuedrift.cli.manifest_cmd",
 ]

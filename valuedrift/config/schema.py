@@ -187,9 +187,30 @@ class AnalysisConfig(Strict):
     )
     n_bootstrap: int = Field(1000, ge=10, description="Bootstrap resamples for confidence intervals.")
     ci: float = Field(0.95, gt=0, lt=1, description="Confidence level of the intervals.")
+    interval: Literal["t", "percentile", "bca", "studentized"] = Field(
+        "t",
+        description=(
+            "Interval method, prompts as paired clusters (docs/intervals.md): 't' (linearised standard "
+            "error over prompts, Student t on prompts − 1 df; chosen by a coverage simulation, and "
+            "analytic: no resampling), 'percentile', 'bca' or 'studentized' (paired cluster bootstrap "
+            "over prompts, n_bootstrap draws)."
+        ),
+    )
     seed: int = Field(0, description="Bootstrap seed.")
     min_drift: float = Field(
-        0.0, ge=0, description="Peak |drift| at or below this counts as no drift (drift time NaN)."
+        0.0,
+        ge=0,
+        description="Peak |drift| at or below this counts as no drift (drift time NaN); a peak whose "
+        "interval includes 0 gets no drift time either.",
+    )
+    correction: Literal["none", "confusion", "ppi"] = Field(
+        "none",
+        description=(
+            "Judge-error correction (docs/correction.md), written next to the raw tables: 'ppi' "
+            "(prediction-powered inference from the run's human labels, 'valuedrift label RUN_DIR'), "
+            "'confusion' (the judge's mean mapped through its inverted confusion matrix, from the labels "
+            "or else the judge's validation set — an assumption), or 'none'."
+        ),
     )
 
 

@@ -59,7 +59,8 @@ def items_of(rows: list[dict[str, Any]]) -> list[JudgeItem]:
 def agreement(
     truth: list[str], pred: list[str], categories: list[str | None] | None = None
 ) -> dict[str, Any]:
-    """Accuracy, macro-F1 (over the three stances), Cohen's kappa, confusion matrix, per category.
+    """Accuracy, macro-F1 (over the three stances), Cohen's kappa, per-class F1 and recall, confusion
+    matrix, per category. A stance no truth carries has recall NaN.
 
     ``pred`` entries may be ``"unscored"``: wrong for accuracy/F1, left out of kappa.
     kappa = (p_o - p_e) / (1 - p_e), p_o observed agreement, p_e chance agreement from the marginals.
@@ -68,13 +69,14 @@ def agreement(
         raise ValueError("truth and pred differ in length")
     n = len(truth)
     correct = sum(t == p for t, p in zip(truth, pred, strict=True))
-    f1s = {}
+    f1s, recall = {}, {}
     for s in STANCES:
         tp = sum(t == s and p == s for t, p in zip(truth, pred, strict=True))
         fp = sum(t != s and p == s for t, p in zip(truth, pred, strict=True))
         fn = sum(t == s and p != s for t, p in zip(truth, pred, strict=True))
         prec = tp / (tp + fp) if tp + fp else 0.0
         rec = tp / (tp + fn) if tp + fn else 0.0
+        recall[s] = rec if tp + fn else float("nan")
         f1s[s] = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
     scored = [(t, p) for t, p in zip(truth, pred, strict=True) if p in STANCES]
     kappa = float("nan")
@@ -100,6 +102,7 @@ def agreement(
         "macro_f1": sum(f1s.values()) / len(f1s),
         "kappa": kappa,
         "f1": f1s,
+        "recall": recall,
         "n_unscored": sum(p == UNSCORED for p in pred),
         "confusion": confusion,
         "per_category": per_cat,

@@ -136,7 +136,8 @@ def write_meta(run: RunDir, judge: Judge, per_ckpt: dict, seconds: float, *, val
 
         gold = load_gold(gold_path())
         verdicts = judge.judge(items_of(gold))
-        keys = ("n", "accuracy", "macro_f1", "kappa", "n_unscored")
+        # the confusion matrix lets analysis.correction = confusion work without the run's own labels
+        keys = ("n", "accuracy", "macro_f1", "kappa", "n_unscored", "confusion")
         truth, pred = [g["label"] for g in gold], [v.label or "unscored" for v in verdicts]
         m = agreement(truth, pred)
         figures: dict[str, Any] = {k: m[k] for k in keys}

@@ -129,6 +129,7 @@ def build_report(run, out: Path | str | None = None) -> Path:
         }
         for r in overall.sort_values(["stage", "stance"]).itertuples()
     ]
+    correction = _add_corrected(run, drift_rows)
     pivot = drift[drift.category != OVERALL].pivot_table(
         index="category", columns=["stage", "stance"], values="magnitude"
     )
@@ -181,10 +182,13 @@ def build_report(run, out: Path | str | None = None) -> Path:
             fig_categories=figures.trajectories(panel_rows, stages, cats[1:]) if len(cats) > 1 else None,
             fig_bars=figures.magnitude_bars(drift, [s for s in stages if s in set(drift.stage)]),
             drift_rows=drift_rows,
+            correction=correction,
+            ci_note=_ci_note(overall),
             by_category=by_category,
             stances_list=list(STANCES),
             examples=_examples(judgments, drift, firsts, lasts),
             judge=judge_meta,
+            judge_labels=_read_json(run.path / "judge_eval_labels.json"),  # valuedrift label + judge-eval
             judge_name=judge_meta.get("judge") or (judgments.judge.iloc[0] if n_total else "?"),
             n_judged=n_total,
             n_unscored=n_uns,
@@ -198,6 +202,38 @@ def build_report(run, out: Path | str | None = None) -> Path:
     target = Path(out) if out else run.report_path
     io.write_text(target, html)
     return target
+
+
+def _ci_note(overall: pd.DataFrame) -> str | None:
+    """'95% intervals: t over 22 prompts …' — the method the drift table used (None: an older table)."""
+    if overall.empty or "ci_method" not in overall:
+        return None
+    n = overall["n_prompts"].astype(int)
+    prompts = f"{n.min()}" if n.min() == n.max() else f"{n.min()}–{n.max()}"
+    return (
+        f"{float(overall['ci_level'].iloc[0]):.0%} intervals: {overall['ci_method'].iloc[0]} over {prompts} "
+        "prompts, paired on the prompts (docs/intervals.md); a drift time η only where the peak drift's "
+        "interval excludes 0."
+    )
+
+
+def _add_corrected(run, drift_rows: list[dict]) -> dict | None:
+    """Put the judge-error-corrected magnitude and CI (``drift_corrected.parquet``) next to the raw
+    ones in each overall drift row; return what the correction rests on, or None without one."""
+    from valuedrift.analysis.correction import correction_summary
+
+    summary = correction_summary(run.path)
+    if summary is None or not run.table_path("drift_corrected").exists():
+        return None
+    dc = pd.read_parquet(run.table_path("drift_corrected"))
+    rows = {(r.stage, r.stance): r for r in dc[dc.category == OVERALL].itertuples()}
+    for row in drift_rows:
+        r = rows.get((row["stage"], row["stance"]))
+        ok = r is not None and np.isfinite(r.magnitude)
+        row["corr_magnitude"] = _fmt(float(r.magnitude)) if ok else "—"
+        row["corr_ci"] = f"[{r.ci_low:+.3f}, {r.ci_high:+.3f}]" if ok else (getattr(r, "reason", "") or "—")
+        row["corr_significant"] = bool(ok and (r.ci_low > 0 or r.ci_high < 0))
+    return summary
 
 
 def _run_config(run):
