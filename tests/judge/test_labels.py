@@ -243,3 +243,26 @@ def test_a_kill_mid_save_leaves_a_complete_labels_file(tmp_path):
         text = labels_path(run).read_text()
         assert text.endswith("\n")
         assert len(read_labels(run)) == len(text.splitlines()) > 0
+
+
+def test_a_label_given_to_an_answer_sampled_again_since_no_longer_counts(tmp_path, caplog):
+    """labels.jsonl keeps a hash of the text the person read: when a changed config re-samples the
+    answer (same key, new text), the old label is left out and the answer is shown again."""
+    run = make_label_run(tmp_path / "run")
+    st = label_sample_state(run, n=6)
+    first, second = st.pending.iloc[0], st.pending.iloc[1]
+    st.add(first, "oppose", "ann", 1.0)
+    st.add(second, "support", "ann", 1.0)
+    assert len(read_labels(run)) == 2
+    part = run.read_part("generations", first["checkpoint"])
+    hit = (part.prompt_id == first["prompt_id"]) & (part["sample"] == int(first["sample"]))
+    part.loc[hit, "response"] = "A different answer, sampled again."
+    run.write_part("generations", first["checkpoint"], part)
+    with caplog.at_level("WARNING"):
+        kept = read_labels(run)
+    assert kept[["prompt_id", "sample", "label"]].values.tolist() == [
+        [second["prompt_id"], int(second["sample"]), "support"]
+    ]
+    assert "sampled again" in caplog.text
+    again = label_sample_state(run)
+    assert again.pending.iloc[0]["response"] == "A different answer, sampled again."

@@ -21,7 +21,9 @@ Files in the run directory, both written atomically on every change:
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -35,6 +37,8 @@ from valuedrift import io
 from valuedrift.errors import UserError
 from valuedrift.rundir import RunDir
 from valuedrift.tables import GENERATION_KEY, STANCES
+
+log = logging.getLogger(__name__)
 
 LABELS_FILE = "labels.jsonl"
 META_FILE = "labels.meta.json"
@@ -50,10 +54,12 @@ LABEL_COLUMNS: list[str] = [
     "at",
     "cell_size",
     "cell_drawn",
+    "response_sha256",
 ]
 """Fields of one line of ``labels.jsonl``: the answer's key, the label, who gave it, how long it
-took (seconds), when (UTC ISO) and the answer's stratum: rows in its (checkpoint, topic) cell and
-how many of them were drawn."""
+took (seconds), when (UTC ISO), the answer's stratum (rows in its (checkpoint, topic) cell and how
+many of them were drawn) and a hash of the text the person read, so a label whose answer has since
+been sampled again (a changed config supersedes it) no longer counts for the new text."""
 SAMPLE_COLUMNS = [*GENERATION_KEY, "cell_size", "cell_drawn"]
 SHOWN_COLUMNS = ["category", "question", "response", "finish_reason"]
 DEFAULTS = {"n": 100, "seed": 0, "checkpoints": "ends"}
@@ -149,14 +155,35 @@ def labels_path(run: RunDir | str | os.PathLike[str]) -> Path:
     return _run(run).path / LABELS_FILE
 
 
+def text_sha256(text: str) -> str:
+    """The hash a label keeps of the answer it was given for."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def read_labels(run: RunDir | str | os.PathLike[str]) -> pd.DataFrame:
     """The run's human labels as a DataFrame (LABEL_COLUMNS); empty with those columns when none.
 
-    A line that is not a JSON object with the answer's key and a known label is a UserError naming
-    the file and line.
+    Labels whose answer is no longer the text the person read (the answer was sampled again since:
+    its ``response_sha256`` differs from the run's generations) are left out, with a warning. A line
+    that is not a JSON object with the answer's key and a known label is a UserError naming the file
+    and line.
     """
     df = pd.DataFrame(_read_records(labels_path(run)), columns=LABEL_COLUMNS)
     df["sample"] = df["sample"].astype(int)
+    rd = _run(run)
+    has_answers = rd.table_path("generations").exists() or (rd.path / "generations").is_dir()
+    if not df.empty and df["response_sha256"].notna().any() and has_answers:
+        gen = rd.read_table("generations")[[*GENERATION_KEY, "response"]]
+        now = {(c, p, int(k)): r for c, p, k, r in gen.itertuples(index=False)}
+        keys = zip(df["checkpoint"], df["prompt_id"], df["sample"], df["response_sha256"], strict=True)
+        stale = [
+            h is not None and (c, p, k) in now and text_sha256(now[(c, p, k)]) != h for c, p, k, h in keys
+        ]
+        if any(stale):
+            log.warning(
+                "%s: %d label(s) were given to answers sampled again since; left out", rd.path, sum(stale)
+            )
+            df = df[~np.array(stale)].reset_index(drop=True)
     return df
 
 
@@ -233,6 +260,7 @@ class LabelState:
             "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "cell_size": int(row["cell_size"]),
             "cell_drawn": int(row["cell_drawn"]),
+            "response_sha256": text_sha256(str(row["response"])),
         }
         self.records.append(rec)
         write_labels(self.run, self.records)
@@ -312,7 +340,10 @@ def label_sample_state(
         io.write_json(meta_path, meta)
     sample = _join_shown(pd.DataFrame(meta["sample"], columns=SAMPLE_COLUMNS), generations, meta_path)
     params = {k: meta[k] for k in DEFAULTS}
-    records = _read_records(labels_path(run))
+    current = read_labels(run)  # a label given to an answer sampled again since: to be given again
+    records = [
+        {c: (x.item() if hasattr(x, "item") else x) for c, x in r.items()} for r in current.to_dict("records")
+    ]
     return LabelState(run=run, params=params, sample=sample, records=records)
 
 
