@@ -42,12 +42,17 @@ class TraceResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def run_path(exp: Experiment, out: str | Path | None = None) -> Path:
+    """The run directory of ``exp``: ``out``, or ``runs/<name>``."""
+    return Path(out) if out else Path("runs") / exp.name
+
+
 def prepare_run(exp: Experiment, out: str | Path | None = None, *, fresh: bool = False) -> RunDir:
     """Create (or reopen) the run directory for ``exp`` and save its resolved config.
 
     A reopened run keeps the completed work the config change leaves valid and moves the rest
     into ``superseded/`` (see :mod:`valuedrift.supersede`); ``fresh`` deletes the directory first."""
-    path = Path(out) if out else Path("runs") / exp.name
+    path = run_path(exp, out)
     if fresh and path.exists():
         if any(path.iterdir()) and not (path / "config.yaml").exists():
             raise UserError(
@@ -190,7 +195,7 @@ def trace(
     from valuedrift.preflight import preflight
 
     preflight(exp)
-    _check_labels(exp, Path(out) if out else Path("runs") / exp.name, fresh)
+    _check_labels(exp, run_path(exp, out), fresh)
     run = prepare_run(exp, out, fresh=fresh)
     handler = _attach_log_file(run)
     timings: dict[str, float] = {}

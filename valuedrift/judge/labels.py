@@ -35,6 +35,7 @@ import pandas as pd
 
 from valuedrift import io
 from valuedrift.errors import UserError
+from valuedrift.judge.metrics import jsonl_objects
 from valuedrift.rundir import RunDir
 from valuedrift.tables import GENERATION_KEY, STANCES
 
@@ -188,21 +189,10 @@ def read_labels(run: RunDir | str | os.PathLike[str]) -> pd.DataFrame:
 
 
 def _read_records(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    if path.exists():
-        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip():
-                rows.append(_parse_line(path, i, line))
-    return rows
+    return [_checked(path, i, row) for i, row in jsonl_objects(path)] if path.exists() else []
 
 
-def _parse_line(path: Path, i: int, line: str) -> dict[str, Any]:
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise UserError(f"{path}:{i}: not valid JSON ({e.msg})") from None
-    if not isinstance(row, dict):
-        raise UserError(f"{path}:{i}: expected a JSON object")
+def _checked(path: Path, i: int, row: dict[str, Any]) -> dict[str, Any]:
     for key in ("checkpoint", "prompt_id"):
         if not isinstance(row.get(key), str):
             raise UserError(f"{path}:{i}: field '{key}' missing or not a string")
@@ -332,19 +322,18 @@ def label_sample_state(
             **params,
             "n_drawn": len(drawn),
             "drawn_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "sample": [
-                {c: (x.item() if hasattr(x, "item") else x) for c, x in r.items()}
-                for r in drawn[SAMPLE_COLUMNS].to_dict("records")
-            ],
+            "sample": _plain_records(drawn[SAMPLE_COLUMNS]),
         }
         io.write_json(meta_path, meta)
     sample = _join_shown(pd.DataFrame(meta["sample"], columns=SAMPLE_COLUMNS), generations, meta_path)
     params = {k: meta[k] for k in DEFAULTS}
     current = read_labels(run)  # a label given to an answer sampled again since: to be given again
-    records = [
-        {c: (x.item() if hasattr(x, "item") else x) for c, x in r.items()} for r in current.to_dict("records")
-    ]
-    return LabelState(run=run, params=params, sample=sample, records=records)
+    return LabelState(run=run, params=params, sample=sample, records=_plain_records(current))
+
+
+def _plain_records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts of plain Python values (numpy scalars unwrapped), ready for JSON."""
+    return [{c: (x.item() if hasattr(x, "item") else x) for c, x in r.items()} for r in df.to_dict("records")]
 
 
 def _read_meta(path: Path) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,23 @@ from valuedrift.judge.base import JudgeItem
 from valuedrift.tables import STANCES
 
 UNSCORED = "unscored"
+
+
+def jsonl_objects(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a hand-edited JSON-lines file (a gold file,
+    a run's labels.jsonl); a line that is not valid JSON or not a JSON object is a UserError naming
+    the file and line."""
+    path = Path(path)
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise UserError(f"{path}:{n}: not valid JSON ({e.msg})") from None
+        if not isinstance(row, dict):
+            raise UserError(f"{path}:{n}: expected a JSON object")
+        yield n, row
 
 
 def gold_path() -> Path:
@@ -32,15 +50,7 @@ def load_gold(path: str | Path) -> list[dict[str, Any]]:
     if not path.exists():
         raise UserError(f"gold file not found: {path}")
     rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise UserError(f"{path}:{n}: not valid JSON ({e.msg})") from None
-        if not isinstance(row, dict):
-            raise UserError(f"{path}:{n}: expected a JSON object")
+    for n, row in jsonl_objects(path):
         for field in ("question", "response", "label"):
             if not isinstance(row.get(field), str):
                 raise UserError(f"{path}:{n}: field '{field}' missing or not a string")
