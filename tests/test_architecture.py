@@ -28,7 +28,7 @@ LAYERS: list[set[str]] = [
     {"walk", "generate", "judge"},
     {"curate", "analysis"},
     {"report"},
-    {"preflight", "supersede"},
+    {"preflight", "supersede", "plan"},
     {"pipeline", "integrations"},
     {"cli", "__init__", "__main__"},
 ]

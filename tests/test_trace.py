@@ -216,3 +216,44 @@ def test_full_disk_is_one_line_exit_1_and_keeps_completed_phases(uninterrupted, 
     pd.testing.assert_frame_equal(
         pd.read_parquet(run / "drift.parquet"), pd.read_parquet(uninterrupted / "drift.parquet")
     )
+
+
+def test_plan_counts_what_the_trace_then_did(uninterrupted, cli, tmp_path):
+    """``valuedrift plan`` before a run agrees with the run's own tables."""
+    import json
+
+    cfg = tmp_path / "exp.yaml"
+    cfg.write_text(yaml.safe_dump(CONFIG))
+    code, out, _ = cli("plan", str(cfg), "--json", "--throughput", "vllm=1000")
+    assert code == 0, out
+    plan = json.loads(out.strip().splitlines()[-1])
+    manifest = json.loads((uninterrupted / "checkpoints_manifest.json").read_text())["checkpoints"]
+    from valuedrift.rundir import RunDir
+
+    gens = RunDir(uninterrupted).read_table("generations")
+    assert plan["checkpoints"] == len(manifest) == gens.checkpoint.nunique()
+    assert plan["distinct_weights"] == len({e["sha256"] for e in manifest})
+    assert plan["answers"] == len(gens) and plan["prompts"] == gens.prompt_id.nunique()
+    sha = {e["id"]: e["sha256"] for e in manifest}
+    sampled = gens.assign(sha=gens.checkpoint.map(sha)).drop_duplicates(["sha", "prompt_id", "sample"])
+    assert plan["answers_sampled"] == len(sampled) and plan["judge_calls"] == len(sampled)
+    assert sampled.n_tokens.sum() <= plan["max_tokens_to_sample"] == len(sampled) * 8
+    assert plan["generation_s"]["vllm"] == round(plan["max_tokens_to_sample"] / 1000, 1)
+    assert plan["throughput"]["vllm"]["source"] == "given with --throughput"
+
+
+def test_plan_of_the_demo_matches_its_run(cli):
+    """The demo's real counts (a fresh `valuedrift trace` of it, README): 18 checkpoints of 13 distinct
+    weights, 22 prompts × 2 samples, 792 answers in the table, 572 sampled."""
+    import json
+
+    code, out, _ = cli("plan", "demo:demo", "--json")
+    p = json.loads(out.strip().splitlines()[-1])
+    assert (p["checkpoints"], p["distinct_weights"], p["prompts"], p["samples"]) == (18, 13, 22, 2)
+    assert (p["answers"], p["answers_sampled"], p["max_tokens_to_sample"]) == (792, 572, 572 * 48)
+    assert p["judge"]["cost_usd"] == 0.0
+    code, out, _ = cli("plan", "demo:demo", "--set", "judge.backend=openai", "--set", "judge.model=gpt-4o",
+                       "--set", "judge.batch_api=true")  # fmt: skip
+    assert code == 0 and "price table of" in out and "Batch API: half" in out
+    code, _, err = cli("plan", "demo:demo", "--throughput", "vllm=fast")
+    assert code == 2 and "expected BACKEND=TOKENS_PER_SECOND" in err

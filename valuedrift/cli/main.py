@@ -18,6 +18,7 @@ from valuedrift.errors import UserError
 COMMAND_MODULES = [
     "valuedrift.cli.trace_cmd",
     "valuedrift.cli.config_cmd",
+    "valuedrift.cli.plan_cmd",
     "valuedrift.cli.models_cmd",
     "valuedrift.cli.train_cmd",
     "valuedrift.cli.generate_cmd",

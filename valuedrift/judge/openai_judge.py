@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import logging
 import math
 import os
 import random
 import time
+from pathlib import Path
 from typing import Any
 
 from valuedrift.errors import ExternalFailure, MissingDependency, UserError
@@ -28,26 +30,27 @@ from valuedrift.judge.base import Judge, JudgeItem, Verdict, from_logprobs, one_
 
 log = logging.getLogger(__name__)
 
-PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
-    "gpt-4o": (2.50, 10.00),
-    "gpt-4o-mini": (0.15, 0.60),
-    "gpt-4.1": (2.00, 8.00),
-    "gpt-4.1-mini": (0.40, 1.60),
-    "gpt-4.1-nano": (0.10, 0.40),
-}
-"""USD per million (input, output) tokens, list prices when written; override with
-``options: {price_in: ..., price_out: ...}``. Batch API requests cost half."""
+PRICES_FILE = Path(__file__).parent / "data" / "prices.json"
+"""The one price table (dated): USD per million (input, output) tokens of known OpenAI models; override
+with ``options: {price_in: ..., price_out: ...}``. Batch API requests cost half."""
+
+
+def price_table() -> dict[str, Any]:
+    """``{"as_of": date, "source": ..., "models": {name: [input, output]}}`` from :data:`PRICES_FILE`."""
+    return json.loads(PRICES_FILE.read_text())
+
 
 RETRY_STATUSES = (408, 409, 429, 500, 502, 503, 504)
 
 
-def _price(model: str, options: dict[str, Any]) -> tuple[float, float] | None:
+def price_for(model: str, options: dict[str, Any]) -> tuple[float, float] | None:
     if "price_in" in options or "price_out" in options:
         return float(options.get("price_in", 0.0)), float(options.get("price_out", 0.0))
     base = model.split("/")[-1]
-    for name in sorted(PRICES_PER_MTOK, key=len, reverse=True):
+    prices = price_table()["models"]
+    for name in sorted(prices, key=len, reverse=True):
         if base == name or base.startswith(name + "-20"):
-            return PRICES_PER_MTOK[name]
+            return float(prices[name][0]), float(prices[name][1])
     return None
 
 
@@ -159,7 +162,7 @@ class OpenAIJudge(Judge):
         self.backoff_base = float(opts.get("backoff_base_s", 1.0))
         self.backoff_cap = float(opts.get("backoff_cap_s", 60.0))
         self.state_dir = state_dir
-        self.price = _price(self.model, opts)
+        self.price = price_for(self.model, opts)
         self.usage.extra.update({"unscored": 0, "parsed_fallback": 0, "cost_known": self.price is not None})
         self._answered = False  # has the endpoint answered any request (even with an error status)?
 
