@@ -120,6 +120,7 @@ def main() -> None:
         "--eager", action="store_true", help="vllm: enforce_eager (no torch.compile; faster start)"
     )
     args = ap.parse_args()
+    with_vllm = "vllm" in args.backend.split(",")
     torch.manual_seed(0)
     folder = str(pull("smollm2-135m-instruct"))
     entry = {"id": "base/step-0", "stage": "base", "algorithm": "base", "step": 0, "progress": 0.0,
@@ -195,7 +196,7 @@ def main() -> None:
                 batched.activate(ad[1])
         best = {k: min(v) for k, v in arms.items()}
         fresh_s, adapter_s, inplace_s = best["fresh"], best["adapter"], best["inplace"]
-        if "vllm" in args.backend.split(","):
+        if with_vllm:
             del batched, single
             vres = vllm_arm(folder, entry, fe, ad, reqs, sampling, eager=args.eager)
 
@@ -216,7 +217,7 @@ def main() -> None:
         "inplace_switch_over_fresh_load_to_first_forward": round(best["inplace_fwd"] / best["fresh_fwd"], 3),
         "threads": torch.get_num_threads(),
     }
-    if "vllm" in args.backend.split(","):
+    if with_vllm:
         res = {"hf_tok_s": res["tokens_per_s_batched"], **res, **vres}
         res["ratio"] = round(vres["vllm_tok_s"] / tps_batched, 3)
         res["vllm_fraction_of_peak"] = round(fpt * vres["vllm_tok_s"] / peak, 3)
@@ -230,7 +231,7 @@ def main() -> None:
     print(f"to the first forward pass: adapter {best['adapter_fwd']:.3f} s, in-place full {best['inplace_fwd']:.3f} s, "
           f"fresh load {best['fresh_fwd']:.3f} s -> {res['adapter_switch_over_fresh_load_to_first_forward']} and "
           f"{res['inplace_switch_over_fresh_load_to_first_forward']}")  # fmt: skip
-    if "vllm" in args.backend.split(","):
+    if with_vllm:
         print(f"vllm {res['vllm_tok_s']} tok/s vs hf {res['hf_tok_s']} tok/s -> {res['ratio']}x (goal >= 2x); "
               f"engine start {res['engine_start_s']} s; switch over start: full {res['full_switch_over_start']}, "
               f"LoRA request {res['lora_switch_over_start']}, merge {res['merge_switch_over_start']} (goal <= 0.05); "

@@ -109,7 +109,7 @@ def _put(model, name: str, value, live) -> None:
     live.copy_(value)
 
 
-def _weight_files(folder: Path, adapter: bool) -> list[Path]:
+def weight_files(folder: Path, adapter: bool) -> list[Path]:
     pattern = "adapter_model*.safetensors" if adapter else "model*.safetensors"
     return sorted(folder.glob(pattern))
 
@@ -137,7 +137,7 @@ def check_checkpoint(entry: dict[str, Any]) -> Path | None:
         return None  # hub-id[@revision]
     adapter = bool(entry.get("adapter"))
     need = "adapter_config.json" if adapter else "config.json"
-    if not (p / need).exists() or not _weight_files(p, adapter):
+    if not (p / need).exists() or not weight_files(p, adapter):
         raise UserError(
             f"checkpoint {entry['id']}: {p} is not a {'LoRA adapter' if adapter else 'model'} folder "
             f"({need} and safetensors weights expected)"
@@ -250,7 +250,7 @@ class HFGenerator:
         if (
             folder is not None
             and self.model is not None
-            and self._load_in_place(folder, _weight_files(folder, False), entry["id"])
+            and self._load_in_place(folder, weight_files(folder, False), entry["id"])
         ):
             return
         self._fresh(spec)
@@ -269,7 +269,7 @@ class HFGenerator:
         elif self._weights != base:
             base_path = Path(base)
             if not (
-                base_path.is_dir() and self._load_in_place(base_path, _weight_files(base_path, False), base)
+                base_path.is_dir() and self._load_in_place(base_path, weight_files(base_path, False), base)
             ):
                 self._fresh(base)
         if self.peft is not None and self._adapter_src == str(folder):
@@ -304,7 +304,7 @@ class HFGenerator:
         if self._adapter is None or _adapter_config(folder) != self._adapter_cfg:
             return False
         live = {n: p for n, p in self.peft.named_parameters() if f".{self._adapter}." in n}
-        files = _weight_files(folder, True)
+        files = weight_files(folder, True)
         try:
             handles = [safe_open(str(f), framework="pt", device="cpu") for f in files]
         except Exception as e:

@@ -43,7 +43,7 @@ from typing import Any
 from valuedrift.config.schema import GenerationConfig, SamplingConfig
 from valuedrift.errors import MissingDependency, UserError
 from valuedrift.generate.base import Answer, Request, messages_for
-from valuedrift.generate.hf import check_checkpoint
+from valuedrift.generate.hf import check_checkpoint, weight_files
 
 PROBE = [{"role": "user", "content": "Name one colour."}]
 EXTENSION = f"{__name__}.WeightLoader"
@@ -64,14 +64,8 @@ def merged_weights(base_files: list[str], adapter_dir: str, device: Any = "cpu")
     from safetensors.torch import load_file
 
     folder = Path(adapter_dir)
-    cfg = json.loads((folder / "adapter_config.json").read_text())
-    for flag in ("use_dora", "alpha_pattern", "lora_bias"):
-        if cfg.get(flag):
-            raise UserError(
-                f"{folder}: cannot merge an adapter with {flag} set; use generation.options.lora: request"
-            )
-    files = sorted(folder.glob("adapter_model*.safetensors"))
-    adapter = {k: v for f in files for k, v in load_file(str(f)).items()}
+    cfg = mergeable_config(folder)
+    adapter = {k: v for f in weight_files(folder, True) for k, v in load_file(str(f)).items()}
     pairs: dict[str, dict[str, Any]] = {}
     whole: dict[str, Any] = {}
     for key, t in adapter.items():
@@ -105,6 +99,18 @@ def merged_weights(base_files: list[str], adapter_dir: str, device: Any = "cpu")
     missing = sorted((set(pairs) | set(whole)) - seen)
     if missing:
         raise UserError(f"{folder}: adapter modules not in the base model: {', '.join(missing[:3])}")
+
+
+def mergeable_config(folder: Path) -> dict[str, Any]:
+    """The adapter's configuration, or one clear line if it holds what :func:`merged_weights` cannot merge
+    (checked in the driver before the workers are asked, and by the workers themselves)."""
+    cfg = json.loads((folder / "adapter_config.json").read_text())
+    for flag in ("use_dora", "alpha_pattern", "lora_bias"):
+        if cfg.get(flag):
+            raise UserError(
+                f"{folder}: cannot merge an adapter with {flag} set; use generation.options.lora: request"
+            )
+    return cfg
 
 
 def _unpack_cpu_linears(model) -> list:
@@ -228,9 +234,8 @@ class VLLMGenerator:
         self.cache_tag = json.dumps({"dtype": str(opts.get("dtype", "auto")), "lora": self.lora_mode})
         self.llm = None
         self.base_key = ""
-        self._weights: str | None = None  # key of the weights now live (content hash, else folder)
+        self._weights: str | None = None  # key of the weights now live (content hash, else "path:folder")
         self._fingerprints: dict[str, tuple] = {}  # weights key -> probe fingerprint
-        self._hashes: set[str] = set()  # keys that are content hashes (the base's is computed at start)
         self._lora_ids: dict[str, int] = {}
         self.reloads = 0
 
@@ -239,11 +244,12 @@ class VLLMGenerator:
             from vllm import LLM
 
             opts = dict(self.engine_args)
+            enable_lora = bool(opts.pop("enable_lora", True))  # popped in every mode: LLM() takes it once
             if self.device == "cpu":
                 os.environ.update(cpu_thread_env())  # read by the engine process it spawns
             self.llm = LLM(
                 model=self.base_path,
-                enable_lora=self.lora_mode == "request" and bool(opts.pop("enable_lora", True)),
+                enable_lora=self.lora_mode == "request" and enable_lora,
                 max_lora_rank=int(opts.pop("max_lora_rank", 64)),
                 trust_remote_code=self.trust_remote_code,
                 worker_extension_cls=EXTENSION,
@@ -254,7 +260,6 @@ class VLLMGenerator:
 
             self.base_key = base_weights_key(self.base_model)  # the content hash manifests use
             self._weights = self.base_key
-            self._hashes.add(self.base_key)
             self._fingerprints[self.base_key] = self._probe()
         return self.llm
 
@@ -266,7 +271,7 @@ class VLLMGenerator:
         return tuple(sorted((int(k), float(v.logprob)) for k, v in lp.items()))
 
     def _base_files(self) -> list[str]:
-        return sorted(str(f) for f in Path(self.base_path).glob("model*.safetensors"))
+        return [str(f) for f in weight_files(Path(self.base_path), False)]
 
     def _load(self, cid: str, key: str, method: str, args: tuple) -> None:
         """Run the worker load ``method`` for the weights named ``key`` and check it took effect."""
@@ -276,8 +281,6 @@ class VLLMGenerator:
         before = self._fingerprints.get(self._weights or "")
         try:
             loaded = llm.collective_rpc(method, args=args)
-        except UserError:
-            raise
         except Exception as e:
             raise UserError(f"checkpoint {cid}: in-place weight load failed: {str(e).splitlines()[0]}") from e
         if not all(loaded):
@@ -288,7 +291,7 @@ class VLLMGenerator:
         known = self._fingerprints.get(key)
         # weights with another content hash must answer the probe differently (without hashes, e.g. a
         # folder given by path, two keys may name identical weights: only the known-fingerprint check)
-        hashed = self._weights in self._hashes and key in self._hashes
+        hashed = not (self._weights or "path:").startswith("path:") and "path:" not in key
         stale = (known is not None and not _same(after, known)) or (
             known is None and hashed and before is not None and _same(after, before)
         )
@@ -328,16 +331,15 @@ class VLLMGenerator:
         if folder is None:
             raise UserError(f"checkpoint {entry['id']}: the vllm back end needs local checkpoint folders")
         self._engine()
-        key = str(entry.get("sha256") or folder)
-        if entry.get("sha256"):
-            self._hashes.update((key, f"merged:{key}"))
+        key = str(entry.get("sha256") or f"path:{folder}")
         if not entry.get("adapter"):
-            files = sorted(str(f) for f in folder.glob("model*.safetensors"))
+            files = [str(f) for f in weight_files(folder, False)]
             self._load(entry["id"], key, "valuedrift_load_safetensors", (files,))
             return None
         if self.lora_mode == "request":
             return self._lora(entry, folder)
         self._check_base(entry)
+        mergeable_config(folder)  # one clear line here rather than a worker's wrapped traceback
         self._load(entry["id"], f"merged:{key}", "valuedrift_load_merged", (self._base_files(), str(folder)))
         return None
 
