@@ -139,6 +139,13 @@ def test_vllm_backend_without_vllm_fails_before_training(tmp_path):
     )
 
 
+def test_vllm_backend_with_an_unknown_lora_mode_fails_before_training(tmp_path, cli):
+    cfg = config(tmp_path, generation={**SMALL_EVAL, "backend": "vllm", "options": {"lora": "fuse"}})
+    code, _, err = cli("trace", cfg, "--out", tmp_path / "run")
+    line = refused(code, err, tmp_path / "run")
+    assert "generation.options.lora must be one of request, merge, not 'fuse'" in line
+
+
 def test_openai_generator_without_url_needs_its_key(tmp_path, cli, monkeypatch):
     monkeypatch.delenv("VD_TEST_NO_KEY", raising=False)
     cfg = config(tmp_path, generation={**SMALL_EVAL, "backend": "openai", "api_key_env": "VD_TEST_NO_KEY"})

@@ -196,10 +196,12 @@ def check_prompts(exp: Experiment) -> None:
 def check_generation_backend(exp: Experiment) -> None:
     """``vllm`` importable for the vllm back end; for ``openai``, its package, key and server URL."""
     cfg = exp.generation
-    if cfg.backend == "vllm" and not _importable("vllm"):
-        from valuedrift.generate.vllm_backend import missing_vllm
+    if cfg.backend == "vllm":
+        from valuedrift.generate.vllm_backend import lora_mode, missing_vllm
 
-        raise missing_vllm()
+        lora_mode(cfg.options.get("lora"), "cpu")  # a bad value is one line now, not after training
+        if not _importable("vllm"):
+            raise missing_vllm()
     if cfg.backend == "openai":
         if not cfg.base_url and not os.environ.get(cfg.api_key_env):
             raise UserError(

@@ -183,6 +183,14 @@ def _same(a: tuple, b: tuple, tol: float = 2e-3) -> bool:
     )
 
 
+def lora_mode(option: Any, device: str) -> str:
+    """``generation.options.lora`` checked (``request`` or ``merge``), or the device's default if unset."""
+    mode = DEFAULT_LORA_MODE[device] if option is None else str(option)
+    if mode not in LORA_MODES:
+        raise UserError(f"generation.options.lora must be one of {', '.join(LORA_MODES)}, not {option!r}")
+    return mode
+
+
 def missing_vllm() -> MissingDependency:
     """The one line for a machine without vLLM: which install fits which machine."""
     e = MissingDependency("vllm", "vllm", "the vllm generator back end")
@@ -222,11 +230,7 @@ class VLLMGenerator:
         self.trust_remote_code = trust_remote_code
         self.device = engine_device()
         opts = dict(cfg.options)
-        self.lora_mode = str(opts.pop("lora", DEFAULT_LORA_MODE[self.device]))
-        if self.lora_mode not in LORA_MODES:
-            raise UserError(
-                f"generation.options.lora must be one of {', '.join(LORA_MODES)}, not {self.lora_mode!r}"
-            )
+        self.lora_mode = lora_mode(opts.pop("lora", None), self.device)
         if self.device == "cpu":
             opts.setdefault("dtype", "float32")
             opts.setdefault("gpu_memory_utilization", 0.3)
